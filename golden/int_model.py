@@ -4,8 +4,9 @@ Stages, for an int8 map ``x`` (C_in, H, W) and :class:`IntParams` ``P``:
 
 1. pad with zeros to multiples of B = 2**L;
 2. ``w = int_dwt2(x)``: exact adder/shift Haar, (C_in, N) in position order, 2L+8 bits;
-3. ``q = requantize(w, P.m_coef, P.sh_coef, lo=-127, hi=127)``: int8 coefficients;
-4. ``score = sum_c q**2``; ``code = score_code(score)``; top-k bitmap (k given at run time);
+3. ``score = sum_c w**2`` (exact); ``code = score_code(score)``; top-k bitmap (k at run time);
+4. ``q = requantize(w, P.m_coef, P.sh_coef, lo=-127, hi=127)``: int8 coefficients (the same
+   whether all N columns are quantized before the top-k or only the k kept ones after it);
 5. ``cols = q[:, bitmap]``: the kept columns (C_in, k) in position order;
 6. ``acc = W @ cols``: int32 accumulators (W int8 in [-127, 127]);
 7. ``z = requantize(acc, P.m_acc, P.sh_acc, lo=-2**(Z-1), hi=2**(Z-1)-1)``, Z = ``P.z_bits``;
@@ -139,7 +140,7 @@ def wcc_int(x, params: IntParams, *, keep=None, k=None, trace: bool = False):
         raise ValueError(f"k must be in [0, N = {n}], got {k}")
     coeffs = int_dwt2(xp, levels)
     q = requantize(coeffs, P.m_coef, P.sh_coef, lo=-QMAX, hi=QMAX)
-    score = joint_score(q)
+    score = joint_score(coeffs)
     code = score_code(score, P.mant_bits)
     bitmap = select_topk(code, int(k))
     cols = q[:, bitmap]

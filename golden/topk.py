@@ -1,6 +1,7 @@
 """Joint score, score code and top-k rule: the spec of ``hw/topk.py``.
 
-* ``score[p] = sum_c q[c, p]**2`` over the int8 coefficients ``q`` (exact integer).
+* ``score[p] = sum_c w[c, p]**2`` over the Haar coefficients ``w`` (exact integer, before their
+  int8 quantization: scoring int8 values makes small-C maps tie massively).
 * ``code = score_code(score)``: a monotone float-like code of the score, ``mant_bits``
   mantissa bits (7 by default): scores below ``2**mant_bits`` map to themselves, larger ones
   keep their leading one's position and the ``mant_bits`` bits below it. Relative resolution
@@ -28,8 +29,17 @@ def joint_score(q) -> np.ndarray:
 
 
 def score_bits(channels: int, qmax: int = 128) -> int:
-    """Unsigned width that holds ``channels * qmax**2``, the largest possible score."""
+    """Unsigned width that holds ``channels * qmax**2``, the largest possible score.
+
+    For the layer's score over Haar coefficients, ``qmax = 2**(coef_bits(levels) - 1)``
+    (:func:`layer_score_bits`).
+    """
     return int(channels * qmax * qmax).bit_length()
+
+
+def layer_score_bits(channels: int, levels: int, in_bits: int = 8) -> int:
+    """Width of the layer's joint score: squares of ``2*levels + in_bits``-bit coefficients."""
+    return score_bits(channels, 2 ** (2 * levels + in_bits - 1))
 
 
 def score_code(score, mant_bits: int = DEFAULT_MANT_BITS) -> np.ndarray:

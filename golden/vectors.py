@@ -20,7 +20,7 @@ import numpy as np
 from .calibrate import calibrate
 from .int_haar import coef_bits, inv_bits
 from .int_model import wcc_int
-from .topk import code_bits, pack_bitmap, score_bits
+from .topk import code_bits, layer_score_bits, pack_bitmap
 
 DEFAULT_CONFIG = dict(c_in=8, c_out=8, height=16, width=16, levels=3, keep=0.25, relu=False)
 
@@ -63,7 +63,7 @@ def write_vectors(outdir, config: dict | None = None, seed: int = 0, layer=None)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     lv = cfg["levels"]
-    sb = score_bits(cfg["c_in"])
+    sb = layer_score_bits(cfg["c_in"], lv)
     stages = {
         # name: (array in hex order, bits, order description)
         "x": (tr["padded"].transpose(1, 2, 0), 8, "padded input (Hp, Wp, C_in), raster"),

@@ -43,6 +43,7 @@ def run_cocotb(component, *, name: str, test_module: str, config: dict | None = 
     results = runner.test(
         test_module=test_module, hdl_toplevel=name, build_dir=build_dir, test_dir=SIM_DIR,
         extra_env=env, waves=True, testcase=testcase, timescale=("1ns", "1ps"),
+        results_xml=str(build_dir / "results.xml"),
     )
     print(f"waveforms: {build_dir}")
     return results

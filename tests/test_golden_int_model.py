@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from golden import IntParams, calibrate, conv1x1, dequantize_output, sqnr_db, wcc_float, wcc_int
 from golden.int_haar import coef_bits, inv_bits
-from golden.topk import code_bits, score_bits
+from golden.topk import code_bits, layer_score_bits
 from golden.vectors import random_layer
 
 ONE = 2**31 - 1  # multiplier ~1.0: the widest intermediate values
@@ -33,7 +33,7 @@ def _check_widths(tr, c_in, levels, z_bits=16):
     cb = coef_bits(levels)
     assert -(2 ** (cb - 1)) <= tr["coeffs"].min() and tr["coeffs"].max() < 2 ** (cb - 1)
     assert -127 <= tr["q"].min() and tr["q"].max() <= 127
-    sb = score_bits(c_in)
+    sb = layer_score_bits(c_in, levels)
     assert 0 <= tr["score"].min() and tr["score"].max() < 2**sb
     assert tr["code"].max() < 2 ** code_bits(sb)
     assert np.abs(tr["acc"]).max(initial=0) <= 128 * 128 * c_in < 2**31

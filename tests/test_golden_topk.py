@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from golden.topk import (
     code_bits,
     joint_score,
+    layer_score_bits,
     pack_bitmap,
     score_bits,
     score_code,
@@ -75,6 +76,8 @@ def test_score_extremes_fit():
         assert s.max() < 2 ** score_bits(ch)
         assert score_code(s).max() < 2 ** code_bits(score_bits(ch))
     assert code_bits(score_bits(64)) <= 12
+    # The layer's score over 3-level coefficients: 12-bit codes up to 2048 channels.
+    assert code_bits(layer_score_bits(2048, 3)) <= 12 < code_bits(layer_score_bits(4096, 3))
 
 
 @given(st.lists(st.booleans(), min_size=1, max_size=300))
