@@ -1,0 +1,123 @@
+"""Benchmark of the systolic array: utilization, cycles by keep, FPGA resources and Fmax.
+
+Writes ``build/bench/systolic.json`` and ``build/bench/systolic.md``.
+
+Cycle counts of the 8 x 8, 64 x 64 x 1024 layer come from the cycle-exact model
+``hw.systolic_model.cycle_model`` (ideal streams), which ``tests/test_systolic.py`` checks
+cycle for cycle against the Amaranth simulation; this script re-checks it on one smaller layer
+(``model_check``). Resources and Fmax come from ``synth.flow.synthesize`` (Yosys + nextpnr,
+median of the seeds). ``--no-synth`` skips synthesis.
+
+    .venv/bin/python bench/bench_systolic.py [--no-synth] [--seeds 1 2 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from hw.systolic import SystolicArray  # noqa: E402
+from hw.systolic_model import cycle_bound, cycle_model, useful_macs  # noqa: E402
+
+OUT = ROOT / "build" / "bench"
+R = C = 8
+C_IN = C_OUT = 64
+K = 1024
+N = 4096
+
+
+def simulated_cycles(rows, cols, c_in, c_out, k, seed=0):
+    """Cycles of one layer in the Amaranth simulator (ideal streams), random operands."""
+    import numpy as np
+    from test_systolic import check_layers, rand_layer
+
+    rng = np.random.default_rng(seed)
+    dut = SystolicArray(rows, cols, max_c_in=c_in, max_c_out=c_out, max_k=k)
+    random.seed(seed)
+    (_, cycles, _), = check_layers(dut, [rand_layer(rng, c_in, c_out, k)])
+    return cycles
+
+
+def performance() -> dict:
+    t_beats = -(-C_IN // R)
+    n_tiles = -(-C_OUT // C)
+    cycles = cycle_model(R, C, C_IN, C_OUT, K)
+    macs = useful_macs(C_IN, C_OUT, K)
+    # Steady state: the tiles after the first, where x beats enter back to back.
+    steady = (macs - macs // n_tiles) / (R * C * (n_tiles - 1) * K * t_beats)
+    check = dict(rows=4, cols=4, c_in=12, c_out=10, k=48)
+    sim = simulated_cycles(**check)
+    model = cycle_model(check["rows"], check["cols"], check["c_in"], check["c_out"], check["k"])
+    if sim != model:
+        raise RuntimeError(f"cycle model disagrees with simulation: {model} != {sim}")
+    return {
+        "array": f"{R}x{C}", "layer": dict(c_in=C_IN, c_out=C_OUT, k=K),
+        "cycles": cycles, "cycle_bound": cycle_bound(R, C, C_IN, C_OUT, K), "useful_macs": macs,
+        "steady_state_utilization": round(steady, 5),
+        "layer_utilization": round(macs / (R * C * cycles), 5),
+        "cycles_by_keep": {f"k={k}": cycle_model(R, C, C_IN, C_OUT, k)
+                           for k in (N, N // 2, N // 4, N // 8)},
+        "cycle_source": "hw.systolic_model.cycle_model (cycle-exact, validated against the "
+                        "Amaranth simulation)",
+        "model_check": dict(check, simulated=sim, model=model),
+    }
+
+
+def synthesis(seeds) -> dict:
+    from synth.flow import synthesize
+
+    out = {}
+    runs = [((4, 4), "ecp5-85f"), ((8, 8), "ecp5-85f"), ((2, 2), "ice40-up5k")]
+    for (rows, cols), device in runs:
+        t0 = time.time()
+        res = synthesize(SystolicArray(rows, cols), name=f"systolic_{rows}x{cols}",
+                         device=device, seeds=tuple(seeds))
+        key = f"{device}_{rows}x{cols}"
+        out[key] = {k: res[k] for k in ("luts", "ffs", "carries", "dsps", "brams", "lutrams",
+                                        "fmax_mhz_median", "fmax_mhz_worst")}
+        out[key]["fmax_mhz"] = res["fmax_mhz_median"]
+        print(f"{key}: {out[key]} ({time.time() - t0:.0f} s)", file=sys.stderr)
+    return out
+
+
+def markdown(res: dict) -> str:
+    lines = ["# Systolic array benchmark", "",
+             f"Layer {C_OUT} x {C_IN} x k on an {R} x {C} array ({res['cycle_source']}).", "",
+             "| figure | value |", "|---|---|"]
+    for key in ("cycles", "cycle_bound", "steady_state_utilization", "layer_utilization"):
+        lines.append(f"| {key} | {res[key]} |")
+    for k, v in res["cycles_by_keep"].items():
+        lines.append(f"| cycles, N = {N}, {k} | {v} |")
+    if res.get("synth"):
+        lines += ["", "| array / device | LUTs | FFs | DSPs | BRAMs | LUTRAMs | Fmax median (MHz) "
+                  "| Fmax worst (MHz) |", "|---|---|---|---|---|---|---|---|"]
+        for key, s in res["synth"].items():
+            lines.append(f"| {key} | {s['luts']} | {s['ffs']} | {s['dsps']} | {s['brams']} | "
+                         f"{s['lutrams']} | {s['fmax_mhz_median']} | {s['fmax_mhz_worst']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--no-synth", action="store_true", help="skip Yosys/nextpnr")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    args = ap.parse_args(argv)
+    res = performance()
+    if not args.no_synth:
+        res["synth"] = synthesis(args.seeds)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "systolic.json").write_text(json.dumps(res, indent=2) + "\n")
+    (OUT / "systolic.md").write_text(markdown(res))
+    print(markdown(res))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

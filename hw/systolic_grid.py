@@ -1,0 +1,118 @@
+"""The R x C grid of PEs with input skew, column accumulators and output deskew."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.systolic_pe import SystolicPE
+
+__all__ = ["FLAGS", "SystolicGrid", "psum_width"]
+
+# Side-band of one activation beat; it travels with the beat to the column accumulators.
+FLAGS = data.StructLayout({
+    "valid": 1,       # a real beat (the grid runs every cycle; bubbles carry valid = 0)
+    "first": 1,       # first input-channel tile of a column: the accumulator restarts
+    "last": 1,        # last input-channel tile: the column result is complete
+    "tile_last": 1,   # last column of this output-channel tile
+    "layer_last": 1,  # last column of the last output-channel tile of the layer
+})
+
+
+def psum_width(row: int) -> int:
+    """Width of the partial sum leaving ``row``: ``row + 1`` products of at most 2**14."""
+    return 15 + (row + 1).bit_length()
+
+
+class SystolicGrid(wiring.Component):
+    """Weight-stationary R x C MAC grid without flow control.
+
+    Row ``r`` receives activation lane ``r`` delayed by ``r`` cycles; PE (r, c) holds the
+    weights of output channel ``c`` and input channel ``t * R + r`` at address ``t`` of the
+    selected bank. Column ``c``'s sum over the R rows reaches its accumulator, which sums the
+    ``T`` input-channel tiles of a column (``first``/``last`` flags), and the C column results
+    are deskewed into one output vector.
+
+    Latency ``R + C + 2`` cycles from ``x``/``addr``/``flags`` to ``y``/``y_flags``.
+    Throughput one activation beat (R x C MACs) per cycle.
+
+    Parameters
+    ----------
+    rows, cols : int
+        R and C, 1..32.
+    depth : int
+        Weight memory depth per PE (two banks), a power of two >= 2.
+
+    Members
+    -------
+    x : In(ArrayLayout(signed(8), R))
+        Activation beat (input channels ``t*R .. t*R + R - 1`` of one column).
+    addr : In(range(depth))
+        Bank and input-channel tile of ``x``'s weights.
+    flags : In(FLAGS)
+    w_en, w_row, w_addr : In(1), In(range(R)), In(range(depth))
+    w_data : In(ArrayLayout(signed(8), C))
+        Writes one weight per column into row ``w_row`` at ``w_addr``.
+    y : Out(ArrayLayout(signed(32), C))
+        Column results, valid when ``y_flags.valid``; ``y_flags.last`` is always set then.
+    y_flags : Out(FLAGS)
+    """
+
+    def __init__(self, rows: int, cols: int, depth: int):
+        self.rows, self.cols, self.depth = rows, cols, depth
+        self.latency = rows + cols + 2
+        super().__init__({
+            "x": In(data.ArrayLayout(signed(8), rows)), "addr": In(range(depth)),
+            "flags": In(FLAGS),
+            "w_en": In(1), "w_row": In(range(max(rows, 2))), "w_addr": In(range(depth)),
+            "w_data": In(data.ArrayLayout(signed(8), cols)),
+            "y": Out(data.ArrayLayout(signed(32), cols)), "y_flags": Out(FLAGS),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        R, C = self.rows, self.cols
+
+        def delay(value, shape, n, name):
+            for i in range(n):
+                reg = Signal(shape, name=f"{name}_d{i}")
+                m.d.sync += reg.eq(value)
+                value = reg
+            return value
+
+        pes = [[None] * C for _ in range(R)]
+        for r in range(R):
+            for c in range(C):
+                pe = SystolicPE(self.depth, psum_width(r - 1) if r else 0, psum_width(r))
+                m.submodules[f"pe_{r}_{c}"] = pes[r][c] = pe
+                m.d.comb += [pe.w_en.eq(self.w_en & (self.w_row == r)),
+                             pe.w_addr.eq(self.w_addr), pe.w_data.eq(self.w_data[c])]
+                if c == 0:
+                    # Skew: row r lags row r - 1 by one cycle, like the partial sums.
+                    m.d.comb += [
+                        pe.x_in.eq(delay(self.x[r], signed(8), r, f"skew_x{r}")),
+                        pe.a_in.eq(delay(self.addr, range(self.depth), r, f"skew_a{r}")),
+                    ]
+                else:
+                    m.d.comb += [pe.x_in.eq(pes[r][c - 1].x_out),
+                                 pe.a_in.eq(pes[r][c - 1].a_out)]
+                if r:
+                    m.d.comb += pe.psum_in.eq(pes[r - 1][c].psum_out)
+
+        # Flags reach column c's accumulator with the partial sum of the same beat: R + 2
+        # cycles to the bottom of column 0, then one more per column.
+        f = delay(self.flags, FLAGS, R + 2, "fl")
+        for c in range(C):
+            if c:
+                f = delay(f, FLAGS, 1, f"fl_c{c}")
+            col = pes[R - 1][c].psum_out
+            acc = Signal(signed(32), name=f"acc{c}")
+            with m.If(f.valid):
+                m.d.sync += acc.eq(Mux(f.first, col, acc + col))
+            # Deskew: column c is C - 1 - c cycles early.
+            m.d.comb += self.y[c].eq(delay(acc, signed(32), C - 1 - c, f"dsk{c}"))
+        out_f = Signal(FLAGS)
+        m.d.sync += [out_f.eq(f), out_f.valid.eq(f.valid & f.last)]
+        m.d.comb += self.y_flags.eq(out_f)
+        return m

@@ -1,0 +1,89 @@
+"""Cycle counts of hw/systolic.py: a cycle-exact model and the documented analytic bound.
+
+Both assume ideal streams (``w`` and ``x`` always valid, ``y`` always ready) and count the
+cycles from the first cycle the streams are offered (layer start, array idle) to the cycle of
+the last ``y`` handshake, both included. ``tests/test_systolic.py`` checks the model against
+the Amaranth simulation cycle for cycle, and the simulation against the bound; the bench
+uses the model for layers too large to simulate quickly.
+"""
+
+from __future__ import annotations
+
+__all__ = ["cycle_bound", "cycle_model", "useful_macs"]
+
+
+def _ceil(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def useful_macs(c_in: int, c_out: int, k: int) -> int:
+    """Multiply-accumulates of ``W (c_out x c_in) . X (c_in x k)``."""
+    return c_in * c_out * k
+
+
+def cycle_bound(rows: int, cols: int, c_in: int, c_out: int, k: int) -> int:
+    """Analytic upper bound (k >= 1), exact when ``k * T >= c_in + R + C + 2``.
+
+    ``fill + ceil(C_out/C) * ceil(C_in/R) * k + drain`` with fill = the first tile's weight
+    load (``C_in + 1``) and drain = the pipeline (``R + C + 5``); tiles after the first take
+    ``max(k * T, C_in + R + C + 2)`` cycles (the next-but-one tile's weights load into a bank
+    that is only released ``R + C + 1`` cycles after its last column).
+    """
+    t = _ceil(c_in, rows)
+    n = _ceil(c_out, cols)
+    p = k * t
+    return c_in + rows + cols + 6 + p + (n - 1) * max(p, c_in + rows + cols + 2)
+
+
+def cycle_model(rows: int, cols: int, c_in: int, c_out: int, k: int, *,
+                fifo_depth: int | None = None) -> int:
+    """Cycle-exact count of the RTL's controller (k >= 1), register by register."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1 for a cycle count, got {k}")
+    t_beats = _ceil(c_in, rows)
+    n = _ceil(c_out, cols)
+    depth = rows + cols + 8 if fifo_depth is None else fifo_depth
+    lat = rows + cols + 5        # x handshake -> y valid (grid R + C + 2, FIFO 2, issue 1)
+    full = [False, False]
+    wb = wci = wsent = 0
+    cmd = None                   # bank whose last weight beat is in the write register
+    rb = xbeat = xsent = 0
+    rel = [None] * (rows + cols + 1)
+    pending = 0
+    arrivals: dict[int, int] = {}
+    last_y = None
+    cyc = 0
+    while xsent < n * k * t_beats or arrivals:
+        w_fire = not full[wb] and wsent < n * c_in
+        col_last = xbeat % t_beats == t_beats - 1
+        k_last = xbeat // t_beats == k - 1
+        x_fire = (full[rb] and (not col_last or pending < depth)
+                  and xsent < n * k * t_beats)
+        tile_done = x_fire and col_last and k_last
+        y_hs = arrivals.pop(cyc, 0)
+        if y_hs:
+            last_y = cyc
+        # Registers update.
+        new_cmd = None
+        if w_fire:
+            wsent += 1
+            if wci == c_in - 1:
+                wci, new_cmd, wb = 0, wb, wb ^ 1
+            else:
+                wci += 1
+        if rel[-1] is not None and rel[-1] != cmd:
+            full[rel[-1]] = False
+        if cmd is not None:
+            full[cmd] = True
+        cmd = new_cmd
+        rel = [rb if tile_done else None] + rel[:-1]
+        if x_fire:
+            xsent += 1
+            xbeat = (xbeat + 1) % (k * t_beats)
+            if col_last:
+                arrivals[cyc + lat] = 1
+        if tile_done:
+            rb ^= 1
+        pending += int(x_fire and col_last) - y_hs
+        cyc += 1
+    return last_y + 1

@@ -1,0 +1,85 @@
+"""One weight-stationary processing element of the systolic array (hw/systolic_grid.py)."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Signal, signed
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["SystolicPE"]
+
+
+class SystolicPE(wiring.Component):
+    """int8 x int8 multiply-add with a local, double-buffered weight memory.
+
+    The PE holds ``depth`` int8 weights (two banks of ``depth // 2`` input-channel tiles) and,
+    every cycle, multiplies the activation arriving from its left neighbour by the weight at
+    the address that travels with that activation, adding the product to the partial sum
+    arriving from above. Activations and addresses move one PE right per cycle; partial sums
+    move one PE down per cycle (two cycles after the activation passed the PE).
+
+    The multiplier has a register on both sides (``x_r``/weight read register in,
+    ``p`` out) so that an ECP5 MULT18X18D or iCE40 SB_MAC16 is timed register to register.
+
+    Latency: ``x_out``/``a_out`` 1 cycle after ``x_in``/``a_in``; ``psum_out`` holds
+    ``psum_in + x * w`` 2 cycles after ``x_out``. Throughput one MAC per cycle, no flow
+    control.
+
+    Parameters
+    ----------
+    depth : int
+        Weight memory depth, a power of two >= 2.
+    psum_in_width, psum_out_width : int
+        Widths of the partial sums entering (0: the PE is in the top row) and leaving.
+
+    Members
+    -------
+    x_in : In(signed(8))
+        Activation from the left.
+    a_in : In(range(depth))
+        Weight address travelling with ``x_in``.
+    x_out : Out(signed(8))
+    a_out : Out(range(depth))
+        ``x_in``/``a_in`` registered, to the right neighbour.
+    psum_in : In(signed(psum_in_width))
+        Partial sum from above (absent in the top row).
+    psum_out : Out(signed(psum_out_width))
+    w_en, w_addr, w_data : In(1), In(range(depth)), In(signed(8))
+        Weight memory write port (the loader writes the bank not being read).
+    """
+
+    def __init__(self, depth: int, psum_in_width: int, psum_out_width: int):
+        if depth < 2 or depth & (depth - 1):
+            raise ValueError(f"depth must be a power of two >= 2, got {depth}")
+        if not 0 <= psum_in_width <= psum_out_width <= 32:
+            raise ValueError("psum widths must satisfy 0 <= psum_in_width <= psum_out_width "
+                             f"<= 32, got {psum_in_width}, {psum_out_width}")
+        self.depth = depth
+        members = {
+            "x_in": In(signed(8)), "a_in": In(range(depth)),
+            "x_out": Out(signed(8)), "a_out": Out(range(depth)),
+            "psum_out": Out(signed(psum_out_width)),
+            "w_en": In(1), "w_addr": In(range(depth)), "w_data": In(signed(8)),
+        }
+        if psum_in_width:
+            members["psum_in"] = In(signed(psum_in_width))
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.mem = mem = Memory(shape=signed(8), depth=self.depth, init=[])
+        wr = mem.write_port()
+        rd = mem.read_port()
+        m.d.comb += [wr.en.eq(self.w_en), wr.addr.eq(self.w_addr), wr.data.eq(self.w_data),
+                     rd.addr.eq(self.a_in)]
+        m.d.sync += [self.x_out.eq(self.x_in), self.a_out.eq(self.a_in)]
+
+        # The read port's output register and x_out are the multiplier's input registers.
+        p = Signal(signed(16))
+        m.d.sync += p.eq(self.x_out * rd.data)
+        if hasattr(self, "psum_in"):
+            m.d.sync += self.psum_out.eq(self.psum_in + p)
+        else:
+            m.d.sync += self.psum_out.eq(p)
+        return m
