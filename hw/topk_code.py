@@ -22,7 +22,7 @@ class ScoreCode(wiring.Component):
     Parameters
     ----------
     sbits : int
-        Score width, 1..40.
+        Score width, 1..64.
     mant_bits : int
         Mantissa bits of the code, 1..16.
     tag_width : int
@@ -44,8 +44,8 @@ class ScoreCode(wiring.Component):
     latency = 2
 
     def __init__(self, sbits: int, mant_bits: int = 7, tag_width: int = 0):
-        if not 1 <= sbits <= 40:
-            raise ValueError(f"sbits must be in [1, 40], got {sbits}")
+        if not 1 <= sbits <= 64:
+            raise ValueError(f"sbits must be in [1, 64], got {sbits}")
         if not 1 <= mant_bits <= 16:
             raise ValueError(f"mant_bits must be in [1, 16], got {mant_bits}")
         if not 0 <= tag_width <= 64:
@@ -63,10 +63,13 @@ class ScoreCode(wiring.Component):
         emax = max(sb - mb, 0)
 
         # Stage 1: exponent from the leading one; the shift is left to stage 2 for Fmax.
+        # A Mux chain, not m.If: Icarus never evaluates an `always @*` whose inputs have not
+        # changed since time 0, so a first score of 0 would leave e at X.
         e = Signal(range(emax + 1))
+        e_val = 0
         for bit in range(mb, sb):
-            with m.If(self.i_score[bit]):
-                m.d.comb += e.eq(bit - mb + 1)
+            e_val = Mux(self.i_score[bit], bit - mb + 1, e_val)
+        m.d.comb += e.eq(e_val)
         s1_score = Signal(sb)
         s1_e = Signal.like(e)
         s1_valid = Signal()
@@ -78,7 +81,7 @@ class ScoreCode(wiring.Component):
         mant = Signal(unsigned(mb))
         if emax:
             m.d.comb += mant.eq(s1_score >> (s1_e - 1)[:len(s1_e)])
-        code = Signal(self.code_width)
-        m.d.comb += code.eq(Mux(s1_e == 0, s1_score, (s1_e << mb) | mant))
-        m.d.sync += [self.o_code.eq(code), self.o_valid.eq(s1_valid), self.o_tag.eq(s1_tag)]
+        coded = Signal(self.code_width)
+        m.d.comb += coded.eq(Mux(s1_e == 0, s1_score, (s1_e << mb) | mant))
+        m.d.sync += [self.o_code.eq(coded), self.o_valid.eq(s1_valid), self.o_tag.eq(s1_tag)]
         return m

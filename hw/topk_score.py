@@ -1,8 +1,8 @@
-"""Joint score ``sum_c q[c]**2`` of one position, accumulated over its beats."""
+"""Joint score ``sum_c w[c]**2`` of one position, accumulated over its beats."""
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Signal, signed
+from amaranth.hdl import Cat, ClockSignal, Const, Instance, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -10,14 +10,18 @@ from golden.topk import score_bits
 
 
 class ScoreAccumulator(wiring.Component):
-    """Sum of squares of ``lanes`` int8 values per beat, accumulated over ``groups`` beats.
+    """Sum of squares of ``lanes`` signed values per beat, accumulated over ``groups`` beats.
 
-    The squares (up to ``128**2`` for -128: it cannot overflow, the widths are taken from
-    ``golden.topk.score_bits(lanes * groups)``) go through a pipelined adder tree with a
-    register after every two levels, then a per-position accumulator. A position's beats must
-    be consecutive; ``i_first`` restarts the accumulator, ``i_end`` emits the score.
+    The values are the exact Haar coefficients (``coef_bits`` bits, 14 for three levels of an
+    int8 map). The squares (up to ``2**(2 * coef_bits - 2)`` for the most negative value: it
+    cannot overflow, the score width is ``golden.topk.score_bits(lanes * groups,
+    2**(coef_bits - 1))``) come from multipliers with registered inputs and outputs (on ECP5
+    a MULT18X18D's own registers: its 3.9 ns multiply then sits between them), then go
+    through a pipelined adder tree with a register after every level, then a per-position
+    accumulator. A position's beats must be consecutive;
+    ``i_first`` restarts the accumulator, ``i_end`` emits the score.
 
-    Latency ``latency = 2 + ceil(log2(lanes) / 2)`` cycles from the ``i_end`` beat to
+    Latency ``latency = 3 + ceil(log2(lanes))`` cycles from the ``i_end`` beat to
     ``o_valid``; throughput one beat per cycle; no backpressure (a fixed pipeline).
 
     Parameters
@@ -28,11 +32,16 @@ class ScoreAccumulator(wiring.Component):
         Beats per position, 1..256.
     tag_width : int
         Width of a side-band tag (e.g. the position) delivered with the score, 0..64.
+    coef_bits : int
+        Width of a signed coefficient, 2..24 (default 14; at most 18 for ``"ecp5"``).
+    primitive : {"memory", "ecp5"}
+        Portable multiply between two registers, or an ECP5 MULT18X18D instance with its
+        input and output registers (synthesis only, same behaviour).
 
     Members
     -------
     i_valid : In(1)
-    i_data : In(ArrayLayout(signed(8), lanes))
+    i_data : In(ArrayLayout(signed(coef_bits), lanes))
     i_first : In(1)
         First beat of a position.
     i_end : In(1)
@@ -41,27 +50,38 @@ class ScoreAccumulator(wiring.Component):
         Sampled with the ``i_end`` beat.
     o_valid : Out(1)
     o_score : Out(sbits)
-        ``sbits = golden.topk.score_bits(lanes * groups)``.
+        ``sbits = golden.topk.score_bits(lanes * groups, 2**(coef_bits - 1))``.
     o_tag : Out(tag_width)
     """
 
-    def __init__(self, lanes: int, groups: int = 1, tag_width: int = 0):
+    def __init__(self, lanes: int, groups: int = 1, tag_width: int = 0, coef_bits: int = 14,
+                 primitive: str = "memory"):
         if not 1 <= lanes <= 256:
             raise ValueError(f"lanes must be in [1, 256], got {lanes}")
         if not 1 <= groups <= 256:
             raise ValueError(f"groups must be in [1, 256], got {groups}")
         if not 0 <= tag_width <= 64:
             raise ValueError(f"tag_width must be in [0, 64], got {tag_width}")
-        self.lanes, self.groups = lanes, groups
-        self.sbits = score_bits(lanes * groups)
-        levels = (lanes - 1).bit_length()
-        self.latency = 2 + (levels + 1) // 2
+        if primitive not in ("memory", "ecp5"):
+            raise ValueError(f"primitive must be 'memory' or 'ecp5', got {primitive!r}")
+        top = 18 if primitive == "ecp5" else 24
+        if not 2 <= coef_bits <= top:
+            raise ValueError(f"coef_bits must be in [2, {top}], got {coef_bits}")
+        self.lanes, self.groups, self.coef_bits = lanes, groups, coef_bits
+        self.primitive = primitive
+        self.sbits = score_bits(lanes * groups, 2 ** (coef_bits - 1))
+        self.latency = self.latency_for(lanes)
         tw = max(tag_width, 1)
         super().__init__({
-            "i_valid": In(1), "i_data": In(data.ArrayLayout(signed(8), lanes)),
+            "i_valid": In(1), "i_data": In(data.ArrayLayout(signed(coef_bits), lanes)),
             "i_first": In(1), "i_end": In(1), "i_tag": In(tw),
             "o_valid": Out(1), "o_score": Out(self.sbits), "o_tag": Out(tw),
         })
+
+    @staticmethod
+    def latency_for(lanes: int) -> int:
+        """Pipeline latency for ``lanes``: squares (2), tree (one level a stage), accumulator."""
+        return 3 + (lanes - 1).bit_length()
 
     def elaborate(self, platform):
         m = Module()
@@ -77,25 +97,26 @@ class ScoreAccumulator(wiring.Component):
             side = new_side
             return regs
 
-        width = 15  # (-128)**2 = 16384
-        level = stage([(q * q)[:width] for q in self.i_data], width)
-        depth = 0
+        width = 2 * self.coef_bits - 1  # (-2**(coef_bits-1))**2 = 2**(2*coef_bits-2)
+        if self.primitive == "ecp5":
+            level = [self._mult18(m, q, i)[:width] for i, q in enumerate(self.i_data)]
+            stage([], width)  # the side band follows the multipliers' two registers
+            stage([], width)
+        else:
+            held = stage(list(self.i_data), self.coef_bits)
+            level = stage([(q.as_signed() * q.as_signed())[:width] for q in held], width)
         while len(level) > 1:
             width += 1
             pairs = [level[i] + level[i + 1] for i in range(0, len(level) - 1, 2)]
             if len(level) % 2:
                 pairs.append(level[-1])
-            depth += 1
-            if depth % 2 == 0 or len(pairs) == 1:
-                level = stage(pairs, width)
-            else:
-                level = pairs
+            level = stage(pairs, width)
         beat_sum = level[0]
 
         valid, first, end, tag = side
         acc = Signal(self.sbits)
         total = Signal(self.sbits)
-        m.d.comb += total.eq(Mux_first(first, beat_sum, acc + beat_sum))
+        m.d.comb += total.eq(Mux(first, beat_sum, acc + beat_sum))
         with m.If(valid):
             m.d.sync += acc.eq(total)
         m.d.sync += [
@@ -103,8 +124,20 @@ class ScoreAccumulator(wiring.Component):
         ]
         return m
 
-
-def Mux_first(first, beat_sum, running):  # noqa: N802 - reads as the Mux it builds
-    from amaranth.hdl import Mux
-
-    return Mux(first, beat_sum, running)
+    def _mult18(self, m, q, i):
+        """``q * q`` in a MULT18X18D with input and output registers (2 cycles)."""
+        a = Cat(q, *([q[-1]] * (18 - len(q))))  # sign extension to 18 bits
+        p = Signal(36, name=f"sq{i}")
+        ports = {f"o_P{j}": p[j] for j in range(36)}
+        for j in range(18):
+            ports.update({f"i_A{j}": a[j], f"i_B{j}": a[j], f"i_C{j}": Const(0, 1)})
+        for j in range(4):
+            ports.update({f"i_CLK{j}": ClockSignal() if j == 0 else Const(0, 1),
+                          f"i_CE{j}": Const(1, 1), f"i_RST{j}": Const(0, 1)})
+        ports.update({"i_SIGNEDA": Const(1, 1), "i_SIGNEDB": Const(1, 1),
+                      "i_SOURCEA": Const(0, 1), "i_SOURCEB": Const(0, 1)})
+        m.submodules[f"mult{i}"] = Instance(
+            "MULT18X18D", p_REG_INPUTA_CLK="CLK0", p_REG_INPUTB_CLK="CLK0",
+            p_REG_PIPELINE_CLK="NONE", p_REG_OUTPUT_CLK="CLK0", p_GSR="DISABLED",
+            p_RESETMODE="SYNC", p_SOURCEB_MODE="B_SHIFT", p_MULT_BYPASS="DISABLED", **ports)
+        return p

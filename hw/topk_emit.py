@@ -1,0 +1,167 @@
+"""Emission pass of the top-k selector: bitmap words and kept columns, in position order."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib.memory import ReadPort
+from amaranth.lib.wiring import In, Out
+
+
+def bitmap_layout() -> data.StructLayout:
+    """Payload of the bitmap stream: bit ``p % 32`` of word ``p // 32``; ``last`` ends a frame."""
+    return data.StructLayout({"word": unsigned(32), "last": 1})
+
+
+def column_layout(lanes: int) -> data.StructLayout:
+    """Payload of the kept-column stream; ``last`` marks the last beat of the last column."""
+    return data.StructLayout({"data": data.ArrayLayout(signed(8), lanes), "last": 1})
+
+
+class TopKEmitter(wiring.Component):
+    """One pass over the stored codes and coefficients in position order.
+
+    Position ``p`` is kept iff ``code > t`` or (``code == t`` and fewer than ``need`` earlier
+    positions with ``code == t`` were kept): exactly ``golden.topk.select_topk``. Every stored
+    beat is read once (one memory read per cycle, ``n * groups`` reads); a kept position's beats
+    go out on ``cols``, every 32 positions (and at ``n - 1``) a word goes out on ``bitmap``.
+    The reads run ahead into two small output FIFOs on credits (a read reserves a FIFO slot,
+    the slot comes back when the beat is dropped or leaves), so backpressure never reaches the
+    block RAMs' clock enables and their outputs go straight into registers (Fmax).
+
+    Latency: without backpressure the last beat leaves ``n * groups + 6`` cycles after
+    ``start``, whatever the data. Throughput: one stored beat per cycle.
+
+    Parameters
+    ----------
+    lanes, groups : int
+        Coefficients per beat, beats per position (validated by :class:`hw.topk.TopK`).
+    pos_width, code_width, count_width : int
+        Widths of a position, a code and a count.
+
+    Members
+    -------
+    start : In(1)
+        Pulse: begin the pass; ``n``, ``k``, ``t``, ``need`` are held by the user until ``done``.
+    n, k, need : In(count_width)
+        Positions in the frame (>= 1), positions to keep, positions kept at ``code == t``.
+    t : In(code_width + 1)
+    code_rd : In(ReadPort.Signature(addr_width=pos_width, shape=code_width))
+        Read port of the code memory (address = position), read latency 2
+        (:class:`hw.topk_mem.BankedMemory`).
+    coef_rd : In(ReadPort.Signature(addr_width=..., shape=8 * lanes))
+        Read port of the coefficient memory (address = position * groups + group), read
+        latency 2.
+    bitmap : Out(stream.Signature(bitmap_layout()))
+    cols : Out(stream.Signature(column_layout(lanes)))
+    done : Out(1)
+        High from the end of the pass until the next ``start``.
+    """
+
+    col_depth = 8  # covers the 5-cycle read-to-FIFO pipeline plus the FIFO's own latency
+    bm_depth = 4
+
+    def __init__(self, *, lanes: int, groups: int, pos_width: int, code_width: int,
+                 count_width: int, coef_addr_width: int):
+        self.lanes, self.groups = lanes, groups
+        super().__init__({
+            "start": In(1), "n": In(count_width), "k": In(count_width),
+            "need": In(count_width), "t": In(code_width + 1),
+            "code_rd": In(ReadPort.Signature(addr_width=pos_width, shape=code_width)),
+            "coef_rd": In(ReadPort.Signature(addr_width=coef_addr_width, shape=8 * lanes)),
+            "bitmap": Out(stream.Signature(bitmap_layout())),
+            "cols": Out(stream.Signature(column_layout(lanes))),
+            "done": Out(1, init=1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        g_last = self.groups - 1
+        pos_w = len(self.code_rd.addr)
+        lanes8 = 8 * self.lanes
+        m.submodules.col_fifo = col_fifo = SyncFIFOBuffered(width=lanes8 + 1,
+                                                            depth=self.col_depth)
+        m.submodules.bm_fifo = bm_fifo = SyncFIFOBuffered(width=33, depth=self.bm_depth)
+        m.d.comb += [
+            self.cols.valid.eq(col_fifo.r_rdy), self.cols.p.eq(col_fifo.r_data),
+            col_fifo.r_en.eq(self.cols.ready),
+            self.bitmap.valid.eq(bm_fifo.r_rdy), self.bitmap.p.eq(bm_fifo.r_data),
+            bm_fifo.r_en.eq(self.bitmap.ready),
+        ]
+
+        # Issue stage: the next beat to read, on credits.
+        active = Signal()
+        r_pos = Signal(pos_w)
+        r_grp = Signal(range(max(self.groups, 2)))  # 1 bit at least: no [-1:0] vector
+        r_addr = Signal.like(self.coef_rd.addr)
+        left = Signal.like(self.n)  # positions after r_pos; r_lastpos = (left == 0), registered
+        r_lastpos = Signal()
+        r_endw = (r_grp == g_last) & ((r_pos[:5] == 31) | r_lastpos)
+        col_cr = Signal(range(self.col_depth + 1), init=self.col_depth)
+        bm_cr = Signal(range(self.bm_depth + 1), init=self.bm_depth)
+        issue = Signal()
+        m.d.comb += issue.eq(active & (col_cr != 0) & (~r_endw | (bm_cr != 0)))
+        m.d.comb += [self.code_rd.addr.eq(r_pos), self.coef_rd.addr.eq(r_addr)]
+
+        # s1: memories read; s2: their output registers; s3: compared with t.
+        def stage(prev):
+            nxt = {k: Signal.like(v, name=f"{k}_s") for k, v in prev.items()}
+            m.d.sync += [nxt[k].eq(prev[k]) for k in prev]
+            return nxt
+        s1 = stage({"v": issue, "pos": r_pos, "grp": r_grp, "endw": r_endw,
+                    "lastpos": r_lastpos})
+        s2 = stage(s1)
+        # The memories register their outputs themselves (read latency 2): nothing between a
+        # block RAM and its register.
+        # One more register in the logic before the compare: the block RAM outputs are far.
+        s2b = stage(s2)
+        c2, d2 = Signal.like(self.code_rd.data), Signal(lanes8)
+        m.d.sync += [c2.eq(self.code_rd.data), d2.eq(self.coef_rd.data)]
+        s3 = stage(s2b)
+        gt3, tie3, d3 = Signal(), Signal(), Signal(lanes8)
+        m.d.sync += [gt3.eq(c2 > self.t), tie3.eq(c2 == self.t), d3.eq(d2)]
+
+        remaining = Signal.like(self.need)  # ties still to keep
+        kept = Signal.like(self.k)  # positions kept so far
+        k_m1 = Signal.like(self.k)
+        keep = Signal()
+        m.d.comb += keep.eq(gt3 | (tie3 & (remaining != 0)))
+        pos_done = s3["grp"] == g_last
+        word = Signal(32)
+        word_next = Signal(32)
+        m.d.comb += word_next.eq(word | (keep << s3["pos"][:5]))
+        m.d.comb += [
+            col_fifo.w_en.eq(s3["v"] & keep),
+            col_fifo.w_data.eq(Cat(d3, pos_done & (kept == k_m1))),
+            bm_fifo.w_en.eq(s3["v"] & s3["endw"]),
+            bm_fifo.w_data.eq(Cat(word_next, s3["lastpos"])),
+        ]
+        with m.If(s3["v"] & pos_done):
+            m.d.sync += [word.eq(Mux(s3["endw"], 0, word_next)), kept.eq(kept + keep),
+                         remaining.eq(remaining - (keep & tie3))]
+
+        col_back = (s3["v"] & ~keep).as_unsigned() + (self.cols.valid & self.cols.ready)
+        m.d.sync += [
+            col_cr.eq(col_cr + col_back - issue),
+            bm_cr.eq(bm_cr + (self.bitmap.valid & self.bitmap.ready) - (issue & r_endw)),
+        ]
+
+        with m.If(self.start):
+            m.d.sync += [active.eq(1), r_pos.eq(0), r_grp.eq(0), r_addr.eq(0), word.eq(0),
+                         remaining.eq(self.need), kept.eq(0), k_m1.eq(self.k - 1),
+                         left.eq(self.n - 1), r_lastpos.eq(self.n == 1)]
+        with m.Elif(issue):
+            m.d.sync += r_addr.eq(r_addr + 1)
+            with m.If(r_grp == g_last):
+                m.d.sync += [r_grp.eq(0), r_pos.eq(r_pos + 1), left.eq(left - 1),
+                             r_lastpos.eq(left == 1)]
+                with m.If(r_lastpos):
+                    m.d.sync += active.eq(0)
+            with m.Else():
+                m.d.sync += r_grp.eq(r_grp + 1)
+
+        idle = ~active & ~s1["v"] & ~s2["v"] & ~s3["v"] & (col_fifo.level == 0) & (
+            bm_fifo.level == 0)
+        m.d.sync += self.done.eq(~self.start & idle)
+        return m

@@ -1,0 +1,128 @@
+"""Memory of the top-k selector split into banks that each map to block RAMs without a mux."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, ClockSignal, Const, Instance, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory, ReadPort, WritePort
+from amaranth.lib.wiring import Out
+
+_BRAM_BITS = 16384  # data bits of an ECP5 DP16KD (18 kbit with parity)
+_DP16KD_WIDTH = {16: 18, 8: 9, 4: 4, 2: 2, 1: 1}  # bank bits -> DATA_WIDTH (true dual port)
+
+
+def bank_bits_for(depth: int) -> int:
+    """Widest bank (data bits) whose ``depth`` words fit one 16-kbit block RAM.
+
+    16 / 8 / 4 / 2 / 1 bits up to 1024 / 2048 / 4096 / 8192 / 16384 words (the 18 / 9 / 4 / 2 /
+    1-bit DP16KD modes); deeper memories get 1-bit banks split by depth (a read mux follows).
+    """
+    for bits in (16, 8, 4, 2):
+        if depth * bits <= _BRAM_BITS:
+            return bits
+    return 1
+
+
+class BankedMemory(wiring.Component):
+    """A ``width`` x ``depth`` memory, one write port, one read port with registered output.
+
+    The word is split into banks of :func:`bank_bits_for` ``(depth)`` bits, each its own
+    memory exactly one block RAM wide and deep, so nothing sits between a block RAM's output
+    and its register (a single deep, wide memory was split by depth by Yosys with a read mux
+    after the block RAMs: 95 MHz). ``primitive="memory"`` builds each bank as an
+    :class:`amaranth.lib.memory.Memory` with a synchronous read port and a register after it
+    (portable, simulated by the tests). ``primitive="ecp5"`` instantiates one DP16KD per bank
+    with its output register on (``REGMODE_B = "OUTREG"``): the same two-cycle read, but the
+    block RAM's 5.8 ns clock-to-out (speed 6, ``NOREG``) no longer limits Fmax to ~140 MHz.
+    Collisions (reading the word being written) never happen in the top-k selector.
+
+    Latency: read data two cycles after the address. Throughput: one read and one write per
+    cycle.
+
+    Parameters
+    ----------
+    width : int
+        Bits per word, >= 1.
+    depth : int
+        Words, 2..16384 for ``"ecp5"``, >= 2 otherwise.
+    primitive : {"memory", "ecp5"}
+        Portable memories or ECP5 DP16KD instances.
+
+    Members
+    -------
+    wr : Out(WritePort.Signature(addr_width=ceil(log2(depth)), shape=width))
+        Write port (``addr``, ``data``, ``en``).
+    rd : Out(ReadPort.Signature(addr_width=ceil(log2(depth)), shape=width))
+        Read port: ``data`` two cycles after ``addr`` (``en`` is ignored: always reading).
+    """
+
+    read_latency = 2
+
+    def __init__(self, width: int, depth: int, primitive: str = "memory"):
+        if width < 1:
+            raise ValueError(f"width must be >= 1, got {width}")
+        if primitive not in ("memory", "ecp5"):
+            raise ValueError(f"primitive must be 'memory' or 'ecp5', got {primitive!r}")
+        max_depth = _BRAM_BITS if primitive == "ecp5" else 2**24
+        if not 2 <= depth <= max_depth:
+            raise ValueError(f"depth must be in [2, {max_depth}], got {depth}")
+        self.width, self.depth, self.primitive = width, depth, primitive
+        self.bank_bits = min(bank_bits_for(depth), width)
+        self.banks = -(-width // self.bank_bits)
+        aw = (depth - 1).bit_length()
+        super().__init__({
+            "wr": Out(WritePort.Signature(addr_width=aw, shape=width)),
+            "rd": Out(ReadPort.Signature(addr_width=aw, shape=width)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        datas = []
+        for b in range(self.banks):
+            lo = b * self.bank_bits
+            hi = min(lo + self.bank_bits, self.width)
+            if self.primitive == "ecp5":
+                datas.append(self._dp16kd(m, f"bank{b}", lo, hi))
+                continue
+            mem = Memory(shape=hi - lo, depth=self.depth, init=[])
+            m.submodules[f"bank{b}"] = mem
+            wr, rd = mem.write_port(), mem.read_port()
+            m.d.comb += [wr.addr.eq(self.wr.addr), wr.data.eq(self.wr.data[lo:hi]),
+                         wr.en.eq(self.wr.en), rd.addr.eq(self.rd.addr)]
+            out = Signal(hi - lo, name=f"bank{b}_q", reset_less=True)
+            m.d.sync += out.eq(rd.data)
+            datas.append(out)
+        m.d.comb += self.rd.data.eq(Cat(*datas))
+        return m
+
+    def _dp16kd(self, m, name, lo, hi):
+        """One DP16KD: port A writes, port B reads through its output register."""
+        bits = self.bank_bits
+        dw = _DP16KD_WIDTH[bits]
+        shift = (_BRAM_BITS // bits).bit_length() - 1  # address bits used by this mode
+        pad = 14 - shift
+        out = Signal(18, name=f"{name}_do")
+        byte_en = Const(0b11, 2) if dw == 18 else Const(0, 2)  # ADx[1:0]: byte enables, x18
+
+        def addr(a):
+            a = Cat(a, Const(0, shift - len(a)))
+            return Cat(byte_en, Const(0, pad - 2), a) if dw == 18 else Cat(Const(0, pad), a)
+        ports = {}
+        din = Cat(self.wr.data[lo:hi], Const(0, 18 - (hi - lo)))
+        for i in range(18):
+            ports[f"i_DIA{i}"] = din[i]
+            ports[f"i_DIB{i}"] = Const(0, 1)
+            ports[f"o_DOB{i}"] = out[i]
+        for i, (ba, bb) in enumerate(zip(addr(self.wr.addr), addr(self.rd.addr), strict=True)):
+            ports[f"i_ADA{i}"], ports[f"i_ADB{i}"] = ba, bb
+        for p in "AB":
+            ports.update({f"i_CLK{p}": ClockSignal(), f"i_CE{p}": Const(1, 1),
+                          f"i_OCE{p}": Const(1, 1), f"i_RST{p}": Const(0, 1),
+                          **{f"i_CS{p}{j}": Const(0, 1) for j in range(3)}})
+        ports["i_WEA"], ports["i_WEB"] = self.wr.en, Const(0, 1)
+        m.submodules[name] = Instance(
+            "DP16KD", p_DATA_WIDTH_A=dw, p_DATA_WIDTH_B=dw, p_REGMODE_A="NOREG",
+            p_REGMODE_B="OUTREG", p_RESETMODE="SYNC", p_CSDECODE_A="0b000",
+            p_CSDECODE_B="0b000", p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL",
+            p_GSR="DISABLED", **ports)
+        return out[:hi - lo]

@@ -1,0 +1,190 @@
+"""cocotb testbench of ``hw.topk.TopK``: bitmap and kept columns against ``golden.topk``.
+
+Frames are built here from their description in the config (photos through the integer Haar
+and the coefficient requantizer, random data, ties, extremes), so the config stays small. A
+frame is the exact Haar coefficients ``w`` (scored, ``coef``) and their int8 quantization
+``q = requantize(w, m, sh, lo=-127, hi=127)`` (stored and emitted, ``data``).
+"""
+
+from __future__ import annotations
+
+import random
+
+import cocotb
+import numpy as np
+from amaranth.hdl import signed, unsigned
+from amaranth.lib import data
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
+from runner import tb_config
+from streams import StreamSink, StreamSource
+
+from golden.fixedpoint import quantize_multiplier, requantize
+from golden.int_haar import coef_bits, int_dwt2
+from golden.topk import joint_score, pack_bitmap, score_code, select_topk
+
+WMAX = 2 ** (coef_bits(3) - 1)
+
+
+def quantize(w, ratio: float = 1 / 24) -> np.ndarray:
+    """Spec stage 4: int8 ``q = requantize(w, m, sh, lo=-127, hi=127)``."""
+    m, sh = quantize_multiplier(ratio)
+    return requantize(np.asarray(w, dtype=np.int64), m, sh, lo=-127, hi=127)
+
+
+def photo_coefficients(channels: int, n: int, seed: int, name: str = "astronaut") -> np.ndarray:
+    """(channels, n) exact Haar coefficients of a real photo: int8 crops -> int Haar.
+
+    Channels are the photo's colour planes at different crop offsets, shifted to int8.
+    """
+    from skimage import data as skdata
+
+    img = np.asarray(getattr(skdata, name)())
+    img = img[..., None] if img.ndim == 2 else img
+    h = 1 << (n.bit_length() - 1) // 2
+    w = n // h
+    rng = np.random.default_rng(seed)
+    planes = []
+    for c in range(channels):
+        r0 = int(rng.integers(0, img.shape[0] - h))
+        c0 = int(rng.integers(0, img.shape[1] - w))
+        planes.append(img[r0:r0 + h, c0:c0 + w, c % img.shape[2]].astype(np.int64) - 128)
+    return int_dwt2(np.stack(planes), 3)
+
+
+def make_w(spec: dict, channels: int, rng) -> np.ndarray:
+    """(channels, n) exact coefficients described by ``spec`` (kind, n, ...)."""
+    kind, n = spec["kind"], spec["n"]
+    if kind == "photo":
+        return photo_coefficients(channels, n, spec.get("seed", 0), spec.get("name", "astronaut"))
+    if kind == "random":
+        return rng.integers(-WMAX, WMAX, size=(channels, n)) >> rng.integers(0, 12, size=(1, n))
+    if kind == "sparse":  # mostly small values: many ties at low codes
+        return rng.integers(-2, 3, size=(channels, n)) * (rng.random((1, n)) < 0.3)
+    if kind == "equal":
+        return np.full((channels, n), 90)
+    if kind == "two":
+        return np.where(rng.random((1, n)) < 0.5, 40, -110) * np.ones((channels, 1), int)
+    if kind == "extreme":  # the most negative coefficient everywhere, then mixed with +max
+        w = rng.choice([-WMAX, WMAX - 1], size=(channels, n))
+        w[:, : n // 4] = -WMAX
+        return w
+    raise ValueError(f"unknown frame kind {kind!r}")
+
+
+def beats_of(q: np.ndarray, w: np.ndarray, groups: int, order) -> list[dict]:
+    lanes = q.shape[0] // groups
+    out = []
+    for p in order:
+        for g in range(groups):
+            sl = slice(g * lanes, (g + 1) * lanes)
+            b = {"data": [int(v) for v in q[sl, p]], "coef": [int(v) for v in w[sl, p]],
+                 "pos": int(p), "group": g, "last": 0}
+            out.append(b)
+    out[-1]["last"] = 1
+    return out
+
+
+@cocotb.test()
+async def topk_frames(dut):
+    cfg = tb_config()
+    seed, lanes, groups = cfg["seed"], cfg["lanes"], cfg["groups"]
+    print(f"seed={seed}")
+    rng = np.random.default_rng(seed)
+    pos_w = max(cfg["max_n"] - 1, 1).bit_length()
+    fields = {"data": data.ArrayLayout(signed(8), lanes),
+              "coef": data.ArrayLayout(signed(cfg.get("coef_bits", 14)), lanes),
+              "pos": unsigned(pos_w)}
+    if groups > 1:
+        fields["group"] = unsigned((groups - 1).bit_length())
+    fields["last"] = unsigned(1)
+    i_layout = data.StructLayout(fields)
+    bm_layout = data.StructLayout({"word": unsigned(32), "last": 1})
+    col_layout = data.StructLayout({"data": data.ArrayLayout(signed(8), lanes), "last": 1})
+
+    plan = []
+    for spec in cfg["frames"]:
+        w = make_w(spec, lanes * groups, rng)
+        q = quantize(w)
+        n = q.shape[1]
+        for k in spec["ks"]:
+            order = rng.permutation(n) if spec.get("shuffle", True) else np.arange(n)
+            plan.append((spec, q, w, n, k, beats_of(q, w, groups, order)))
+
+    dut.k.value = 0
+    dut.n.value = 0
+    dut.i__valid.value = 0
+    dut.bitmap__ready.value = 0
+    dut.cols__ready.value = 0
+    Clock(dut.clk, 10, unit="ns").start()
+    dut.rst.value = 1
+    await ClockCycles(dut.clk, 2)
+    dut.rst.value = 0
+    src = StreamSource(dut, "i", dut.clk, i_layout, stall=cfg["stall"], rng=random.Random(seed))
+    bm_sink = StreamSink(dut, "bitmap", dut.clk, bm_layout, backpressure=cfg["backpressure"],
+                         rng=random.Random(seed + 1))
+    col_sink = StreamSink(dut, "cols", dut.clk, col_layout, backpressure=cfg["backpressure"],
+                          rng=random.Random(seed + 2))
+    cycles = []
+
+    async def send_all():
+        for _, _, _, n, k, beats in plan:
+            dut.k.value = k
+            dut.n.value = n
+            await src.send(beats)
+
+    async def monitor():
+        # Edges from the one taking a frame's last input to the one taking its last output.
+        t_in, left, cycle = None, 0, 0
+        for _, _, _, _, k, _ in plan:
+            while True:
+                await FallingEdge(dut.clk)
+                await ReadOnly()
+                cycle += 1
+                if int(dut.i__valid.value) and int(dut.i__ready.value) and (
+                        pack_last(dut.i__payload.value, i_layout)):
+                    t_in, left = cycle, 1 + (k > 0)
+                if t_in is None:
+                    continue
+                for pre in ("bitmap", "cols"):
+                    if int(getattr(dut, f"{pre}__valid").value) and int(
+                            getattr(dut, f"{pre}__ready").value) and int(
+                            getattr(dut, f"{pre}__payload").value) >> (
+                            len(getattr(dut, f"{pre}__payload")) - 1):
+                        left -= 1
+                if left == 0:
+                    cycles.append(cycle - t_in)
+                    t_in = None
+                    break
+
+    sender = cocotb.start_soon(send_all())
+    mon = cocotb.start_soon(monitor())
+    for f, (spec, q, w, n, k, _) in enumerate(plan):
+        # Both outputs drain together: the emitter stops when either of its FIFOs is full.
+        tmo = 50 * n * groups + 20_000
+        bm_task = cocotb.start_soon(bm_sink.collect(-(-n // 32), timeout_cycles=tmo))
+        col_task = cocotb.start_soon(col_sink.collect(k * groups, timeout_cycles=tmo))
+        words, cols = await bm_task, await col_task
+        bm = select_topk(score_code(joint_score(w)), k)
+        want_words = [int(w) for w in pack_bitmap(bm)]
+        got_words = [w["word"] for w in words]
+        tag = f"frame {f} ({spec['kind']}, n={n}, k={k})"
+        assert sum(bin(w).count("1") for w in got_words) == k, f"{tag}: not exactly k bits set"
+        assert got_words == want_words, f"{tag}: bitmap differs"
+        assert [w["last"] for w in words] == [0] * (len(words) - 1) + [1], f"{tag}: last"
+        lanes_ = q.shape[0] // groups
+        want_cols = [[int(v) for v in q[g * lanes_:(g + 1) * lanes_, p]]
+                     for p in np.nonzero(bm)[0] for g in range(groups)]
+        assert [c["data"] for c in cols] == want_cols, f"{tag}: kept columns differ"
+        if cols:
+            assert [c["last"] for c in cols] == [0] * (len(cols) - 1) + [1], f"{tag}: last"
+    await sender
+    await mon
+    print(f"cycles after last input: {cycles}")
+    if cfg.get("expect_cycles") is not None:
+        assert cycles == [cfg["expect_cycles"][spec_i] for spec_i in range(len(plan))]
+
+
+def pack_last(value, layout) -> int:
+    """The ``last`` bit of a packed input payload."""
+    return (int(value) >> layout["last"].offset) & 1

@@ -1,0 +1,65 @@
+"""pytest side of the top-k cocotb testbench (sim/tb_topk.py), Icarus."""
+
+from __future__ import annotations
+
+import pytest
+from runner import run_cocotb
+
+from hw.topk import TopK
+
+
+def ks(n):
+    return sorted({0, 1, n // 8, n // 4, n // 2, n - 1, n})
+
+
+def run(name, *, lanes, groups=1, max_n, frames, seed, stall=0.3, backpressure=0.4,
+        bins_per_cycle=4, exact_cycles=False):
+    dut = TopK(lanes=lanes, groups=groups, max_n=max_n, bins_per_cycle=bins_per_cycle)
+    expect = None
+    if exact_cycles:  # only meaningful without stalls and backpressure
+        expect = [dut.cycles_after_last_input(f["n"]) for f in frames for _ in f["ks"]]
+    run_cocotb(dut, name=name, test_module="tb_topk",
+               config=dict(seed=seed, lanes=lanes, groups=groups, max_n=max_n, stall=stall,
+                           backpressure=backpressure, frames=frames, expect_cycles=expect))
+
+
+def test_topk_photo_all_k():
+    """Astronaut crops (16 channels) through int Haar (scored) + requantizer; every k; stalls."""
+    n = 256
+    run("topk_photo", lanes=16, max_n=256, seed=41, bins_per_cycle=16,
+        frames=[dict(kind="photo", n=n, seed=1, ks=ks(n))])
+
+
+def test_topk_ties_extremes_random():
+    """Ties (all equal, two values), extremes (-2**13 everywhere), sparse and random data."""
+    n = 128
+    run("topk_ties", lanes=8, max_n=128, seed=42, bins_per_cycle=8,
+        frames=[dict(kind="equal", n=n, ks=[1, 16, 64, 127]),
+                dict(kind="two", n=n, ks=ks(n)),
+                dict(kind="extreme", n=n, ks=[1, 32, 100]),
+                dict(kind="sparse", n=n, ks=[16, 64]),
+                dict(kind="random", n=96, ks=[12, 24, 95])])
+
+
+def test_topk_exact_cycles():
+    """No stalls, no backpressure: cycles after the last input = n * groups + latency_const."""
+    run("topk_cycles", lanes=16, max_n=256, seed=43, stall=0.0, backpressure=0.0,
+        exact_cycles=True,
+        frames=[dict(kind="photo", n=256, seed=2, ks=[0, 64]),
+                dict(kind="random", n=100, ks=[25])])
+
+
+def test_topk_groups():
+    """Two beats per position (C = 16 as 2 x 8 lanes)."""
+    n = 128
+    run("topk_groups", lanes=8, groups=2, max_n=128, seed=44, bins_per_cycle=16,
+        frames=[dict(kind="photo", n=n, seed=3, ks=[1, 16, 32, 64, 127]),
+                dict(kind="two", n=n, ks=[5, 70])])
+
+
+@pytest.mark.slow
+def test_topk_photo_large():
+    """N = 4096, 16 channels, real photo, the k set, with stalls and backpressure."""
+    n = 4096
+    run("topk_photo_large", lanes=16, max_n=n, seed=45,
+        frames=[dict(kind="photo", n=n, seed=4, ks=ks(n))])
