@@ -16,6 +16,7 @@ help:
 	@echo "make verilog    Verilog of every module -> build/verilog/"
 	@echo "make bitstream  ULX3S (ECP5-85F) bitstream with a UART host link"
 	@echo "make regress    long regressions (pytest -m slow)"
+	@echo "make lint       ruff, and verilator --lint-only -Wall on every module's Verilog"
 
 # System packages: Icarus Verilog and Verilator. Installed with apt-get when running as root.
 sysdeps:
@@ -67,8 +68,9 @@ synth: $(STAMP)
 bitstream: $(STAMP)
 	$(PY) -m synth.board
 
-lint: $(STAMP)
+lint: sysdeps $(STAMP)
 	$(VENV)/bin/ruff check golden hw sim tests synth bench
+	$(PYTEST) -q tests/test_lint.py
 
 clean:
 	rm -rf build sim_build .pytest_cache

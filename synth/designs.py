@@ -74,6 +74,9 @@ DESIGNS: tuple[Design, ...] = (
         Config({"lanes": 16, "max_n": 4096}),
         Config({"lanes": 32, "max_n": 4096}),
         Config({"lanes": 4, "max_n": 1024}, (ICE40,)),
+        # DP16KD with its output register and MULT18X18D with its pipeline registers:
+        # checked by synthesis only (the simulated build is the portable one above).
+        Config({"lanes": 16, "max_n": 4096, "primitive": "ecp5"}),
     )),
     Design("systolic", "hw.systolic:SystolicArray", (
         Config({"rows": 4, "cols": 4}),
