@@ -1,0 +1,272 @@
+"""Streaming forward integer Haar: raster pixels in, block-local Mallat coefficients out."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .haar_fifo import LutFIFO
+from .haar_stage import HaarStage, entry_layout
+
+__all__ = ["HaarForward", "check_haar_params"]
+
+
+def _check_int(name: str, value, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    return value
+
+
+def check_haar_params(lanes, groups, max_width, max_height, levels, in_bits, in_lo, in_hi):
+    """Shared parameter checks of :class:`HaarForward` and ``HaarInverse``."""
+    _check_int("lanes", lanes, 1, 64)
+    _check_int("groups", groups, 1, 1)
+    _check_int("levels", levels, 1, 4)
+    _check_int("in_bits", in_bits, in_lo, in_hi)
+    b = 2**levels
+    for name, v in (("max_width", max_width), ("max_height", max_height)):
+        _check_int(name, v, b, 4096)
+        if v % b:
+            raise ValueError(f"{name} must be a multiple of 2**levels = {b} in [{b}, 4096], "
+                             f"got {v}")
+
+
+class HaarForward(wiring.Component):
+    """Exact adder/shift Haar of ``golden.int_haar.int_dwt2`` on a pixel stream.
+
+    Pixels arrive in raster order; frames whose size is not a multiple of ``B = 2**levels``
+    are zero-padded at the bottom and right (``golden.haar.pad_to``) by inserting zero samples.
+    One :class:`~hw.haar_stage.HaarStage` per level; their detail quads are merged (lowest level
+    first) through a write register into a FIFO of ``fifo_depth`` quads (LH, HL, HH; the top
+    level's LL goes to a small FIFO of its own), which a serializer turns into one coefficient
+    beat per cycle, through a skid register to ``o``. Every position of the padded frame is
+    emitted exactly once; the order is production order (see ``docs/haar.md``); ``last``
+    marks the frame's final beat.
+
+    Throughput one pixel per cycle sustained (the output FIFO absorbs the bursts of the odd
+    rows); latency about ``Wp + 8`` cycles from the first pixel to the first coefficient. Two
+    idle cycles open each frame.
+
+    Parameters
+    ----------
+    lanes : int
+        Channels per beat, 1..64.
+    groups : int
+        Beats per pixel; only 1 is supported.
+    max_width, max_height : int
+        Largest frame, multiples of ``2**levels`` in [2**levels, 4096].
+    levels : int
+        Transform depth, 1..4.
+    in_bits : int
+        Signed pixel width, 2..16.
+    fifo_depth : int or None
+        Output FIFO depth in quads, 4..65536 (default ``max_width * 5 // 8 + 8``, enough for
+        no input stall at full output rate).
+
+    Members
+    -------
+    i : In(stream.Signature(StructLayout))
+        ``data``: ``lanes`` x signed(in_bits); ``first``, ``last``: frame markers.
+    o : Out(stream.Signature(StructLayout))
+        ``data``: ``lanes`` x signed(2*levels + in_bits); ``p``: position; ``last``.
+    width, height : In(unsigned)
+        Frame size, 1..max, sampled when a ``first`` beat starts a frame.
+    error : Out(1)
+        Sticky: a beat was dropped (no frame open), or a marker disagreed with the counters,
+        or a frame was refused for its size (all its beats are dropped).
+    """
+
+    def __init__(self, lanes: int = 1, groups: int = 1, *, max_width: int = 128,
+                 max_height: int = 128, levels: int = 3, in_bits: int = 8,
+                 fifo_depth: int | None = None):
+        check_haar_params(lanes, groups, max_width, max_height, levels, in_bits, 2, 16)
+        if fifo_depth is None:
+            fifo_depth = max_width * 5 // 8 + 8
+        _check_int("fifo_depth", fifo_depth, 4, 65536)
+        self.lanes, self.groups, self.levels, self.in_bits = lanes, groups, levels, in_bits
+        self.max_width, self.max_height, self.fifo_depth = max_width, max_height, fifo_depth
+        self.coef_bits = 2 * levels + in_bits
+        self.pbits = max(1, (max_width * max_height - 1).bit_length())
+        self.ent = entry_layout(lanes, levels, in_bits, self.pbits, slots=3)
+        # Top-level quads queued at once: those of one block row, plus margin.
+        self.ll_depth = (max_width >> levels) + 4
+        self.in_layout = data.StructLayout({
+            "data": data.ArrayLayout(signed(in_bits), lanes), "first": 1, "last": 1})
+        self.out_layout = data.StructLayout({
+            "data": data.ArrayLayout(signed(self.coef_bits), lanes),
+            "p": unsigned(self.pbits), "last": 1})
+        super().__init__({
+            "i": In(stream.Signature(self.in_layout)),
+            "o": Out(stream.Signature(self.out_layout)),
+            "width": In(range(max_width + 1)),
+            "height": In(range(max_height + 1)),
+            "error": Out(1),
+        })
+
+    @property
+    def line_buffer_bits(self) -> int:
+        """Bits of all line buffers: sum over levels of (max_width >> l) pairs."""
+        return sum((self.max_width >> lv) * 2 * self.lanes * (self.in_bits + 2 * lv - 2)
+                   for lv in range(1, self.levels + 1))
+
+    @property
+    def fifo_bits(self) -> int:
+        """Bits of the output FIFOs: ``fifo_depth`` quads of LH, HL, HH and the top level's
+        LL FIFO (``max_width >> levels`` + 4 entries)."""
+        return self.fifo_depth * self.ent.size + self.ll_depth * self.coef_bits * self.lanes
+
+    def elaborate(self, platform):
+        m = Module()
+        levels, b = self.levels, 2**self.levels
+        stages = [HaarStage(lanes=self.lanes, level=lv, levels=levels, in_bits=self.in_bits,
+                            max_width=self.max_width, max_height=self.max_height,
+                            pbits=self.pbits) for lv in range(1, levels + 1)]
+        for k, st in enumerate(stages):
+            m.submodules[f"stage{k + 1}"] = st
+        for lo, hi in zip(stages, stages[1:], strict=False):
+            wiring.connect(m, lo.ll, hi.i)
+
+        # Front end: frame start, size sampling, zero padding, marker checks. Every decision
+        # of the sample path is a register: `xpad`/`ypad` (x >= w, y >= h) and the `- 1`
+        # bounds are updated with the counters, so no compare or adder feeds the stage input.
+        active = Signal()
+        wp, hp = Signal.like(self.width), Signal.like(self.height)
+        w1, wp1 = Signal(range(self.max_width)), Signal(range(self.max_width))
+        h1, hp1 = Signal(range(self.max_height)), Signal(range(self.max_height))
+        x, y = Signal.like(w1), Signal.like(h1)
+        xpad, ypad = Signal(), Signal()
+        for st in stages:
+            m.d.comb += [st.wp.eq(wp), st.hp.eq(hp), st.wp1.eq(wp1), st.hp1.eq(hp1)]
+        s1 = stages[0].i
+        pad = xpad | ypad
+        at_first = (x == 0) & (y == 0)
+        at_last = (x == w1) & (y == h1)
+        # Registered: the stages' busy flags fall once per frame and stay low until it opens
+        # the next one, so a one-cycle-old value only delays the opening by a cycle.
+        stages_busy = Signal()
+        m.d.sync += stages_busy.eq(Cat(st.busy for st in stages).any())
+        # Opening a frame takes two cycles: the first samples the size and registers its check
+        # (`size_ok`), the second opens the frame or refuses it (consuming its `first` beat).
+        opening, size_ok = Signal(), Signal()
+        # One unconditional assignment: Icarus can miss the time-0 evaluation of an `always @*`.
+        m.d.comb += self.i.ready.eq(Mux(active, ~pad & s1.ready,
+                                        Mux(opening, ~size_ok, ~self.i.payload.first)))
+        with m.If(active):
+            m.d.comb += [
+                s1.valid.eq(pad | self.i.valid),
+                s1.payload.eq(Mux(pad, 0, self.i.payload.data)),
+            ]
+            with m.If(self.i.valid & self.i.ready & ((self.i.payload.first != at_first)
+                                                     | (self.i.payload.last != at_last))):
+                m.d.sync += self.error.eq(1)
+            with m.If(s1.valid & s1.ready):
+                with m.If(x == wp1):
+                    m.d.sync += [x.eq(0), xpad.eq(0), y.eq(y + 1)]
+                    with m.If(y == h1):
+                        m.d.sync += ypad.eq(1)
+                    with m.If(y == hp1):
+                        m.d.sync += [y.eq(0), ypad.eq(0), active.eq(0)]
+                with m.Else():
+                    m.d.sync += x.eq(x + 1)
+                    with m.If(x == w1):
+                        m.d.sync += xpad.eq(1)
+        with m.Else():
+            # Beats outside a frame are dropped; a `first` beat waits for the stages to finish
+            # the previous frame, since they read the sampled sizes.
+            with m.If(self.i.valid & self.i.ready):
+                m.d.sync += self.error.eq(1)
+            with m.If(opening):
+                m.d.sync += [opening.eq(0), active.eq(size_ok)]
+            with m.Elif(self.i.valid & self.i.payload.first & ~stages_busy):
+                w_1, h_1 = self.width - 1, self.height - 1
+                m.d.sync += [
+                    opening.eq(1), w1.eq(w_1), h1.eq(h_1),
+                    size_ok.eq((self.width != 0) & (self.width <= self.max_width)
+                               & (self.height != 0) & (self.height <= self.max_height)),
+                    # Padded size - 1 = (size - 1) | (B - 1).
+                    wp1.eq(w_1 | (b - 1)), hp1.eq(h_1 | (b - 1)),
+                    wp.eq(Cat(Const(0, levels), w_1[levels:] + 1)),
+                    hp.eq(Cat(Const(0, levels), h_1[levels:] + 1)),
+                ]
+
+        # Merge the detail quads, lowest level first: level 1 produces every second cycle and
+        # must never wait, the rarer higher levels fill the gaps. The winner goes into the
+        # write register `wq`, so the FIFOs' write enables come from registers only. The FIFO
+        # holds LH, HL, HH; the top level's LL goes to `llfifo` in the same cycle. Both are LUT
+        # RAM (ECP5 block RAM is too slow for 200 MHz) with registered flags.
+        m.submodules.fifo = fifo = LutFIFO(width=self.ent.size, depth=self.fifo_depth)
+        m.submodules.llfifo = llfifo = LutFIFO(width=self.coef_bits * self.lanes,
+                                               depth=self.ll_depth)
+        wq, wq_ll = Signal(self.ent), Signal.like(self.o.payload.data)
+        wq_valid, wq_top = Signal(), Signal()
+        m.d.comb += [fifo.w_data.eq(wq), fifo.w_en.eq(wq_valid & llfifo.w_rdy),
+                     llfifo.w_data.eq(wq_ll), llfifo.w_en.eq(wq_valid & wq_top & fifo.w_rdy)]
+        free = ~wq_valid | (fifo.w_rdy & llfifo.w_rdy)
+        with m.If(wq_valid & fifo.w_rdy & llfifo.w_rdy):
+            m.d.sync += wq_valid.eq(0)
+        taken = Const(0)
+        for k, st in enumerate(stages):
+            grant = st.det.valid & ~taken
+            m.d.comb += st.det.ready.eq(grant & free)
+            with m.If(grant & free):
+                det = st.det.payload
+                m.d.sync += [wq_valid.eq(1), wq_top.eq(k == levels - 1), wq.p0.eq(det.p0),
+                             wq.lvl.eq(det.lvl), wq.last.eq(det.last),
+                             [wq.v[j].eq(det.v[j]) for j in range(3)]]
+                if k == levels - 1:
+                    m.d.sync += wq_ll.eq(det.v[3])
+            taken = taken | st.det.valid
+
+        # Serializer: slots 0..2 (LH, HL, HH) of every quad, then slot 3 (LL, the head of
+        # `llfifo`) at the top. The quad is first copied into `cur`: the FIFO's LUT-RAM read
+        # must not feed the slot control or its own read enable.
+        cur = Signal(self.ent)
+        cur_valid = Signal()
+        slot = Signal(2)
+        top = cur.lvl == levels - 1
+        end_slot = Mux(top, 3, 2)
+        s = Signal(levels)
+        with m.Switch(cur.lvl):
+            for lv in range(levels - 1):
+                with m.Case(lv):
+                    m.d.comb += s.eq(1 << (levels - 1 - lv))
+            with m.Default():  # the top level; also keeps the case complete for linters
+                m.d.comb += s.eq(1)
+        offset = Signal(self.pbits)
+        value = Signal.like(self.o.payload.data)
+        # Explicit cases: indexing a view with a signal would elaborate to a $mul/$shift.
+        with m.Switch(slot):
+            for k, off in enumerate((s, s << levels, (s << levels) | s, 0)):
+                with m.Case(k):
+                    m.d.comb += [offset.eq(off),
+                                 value.eq(cur.v[k] if k < 3 else llfifo.r_data)]
+        # `sv`/`sp` is the serializer's output register; a skid register (`kv`/`kp`) sits
+        # between it and `o`, so `o.ready` only loads these two registers and the slot, FIFO
+        # read and count logic depends on registers only (`advance`).
+        sv, sp = Signal(), Signal(self.out_layout)
+        kv, kp = Signal(), Signal(self.out_layout)
+        advance = ~sv | ~kv
+        finishing = cur_valid & advance & (slot == end_slot)
+        load = fifo.r_rdy & (~cur_valid | finishing)
+        m.d.comb += [fifo.r_en.eq(load), llfifo.r_en.eq(finishing & top)]
+        with m.If(load):
+            m.d.sync += [cur.eq(fifo.r_data), cur_valid.eq(1)]
+        with m.Elif(finishing):
+            m.d.sync += cur_valid.eq(0)
+        with m.If(advance):
+            m.d.sync += sv.eq(cur_valid)
+            with m.If(cur_valid):
+                m.d.sync += [
+                    sp.data.eq(value),
+                    # The slot's offset bits are zero in p0: OR instead of an adder.
+                    sp.p.eq(cur.p0 | offset),
+                    sp.last.eq(cur.last & (slot == end_slot)),
+                    slot.eq(Mux(slot == end_slot, 0, slot + 1)),
+                ]
+        with m.If(~self.o.valid | self.o.ready):
+            m.d.sync += [self.o.valid.eq(sv | kv), self.o.payload.eq(Mux(kv, kp, sp)),
+                         kv.eq(0)]
+        with m.Elif(sv & ~kv):
+            m.d.sync += [kv.eq(1), kp.eq(sp)]
+        return m

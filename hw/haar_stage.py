@@ -1,0 +1,207 @@
+"""One level of the streaming forward Haar: a 2x2 adder butterfly over a pair line buffer."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Const, Module, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["HaarStage", "entry_layout"]
+
+
+def entry_layout(lanes: int, levels: int, in_bits: int, pbits: int,
+                 slots: int = 4) -> data.StructLayout:
+    """One quad of coefficients as the stages hand it on.
+
+    ``v`` slots 0..2 hold LH, HL, HH (already shifted to the common scale), slot 3 the LL of
+    the top level (unused below it; ``slots = 3`` drops it, as in the output FIFO, which keeps
+    the LL in a FIFO of its own); ``p0`` is the position of the quad's (oi, oj) corner in the
+    block, ``lvl`` the level minus one, ``last`` marks the frame's final quad.
+    """
+    cb = 2 * levels + in_bits
+    return data.StructLayout({
+        "v": data.ArrayLayout(data.ArrayLayout(signed(cb), lanes), slots),
+        "p0": unsigned(pbits),
+        "lvl": unsigned(2),
+        "last": 1,
+    })
+
+
+class HaarStage(wiring.Component):
+    """Level ``level`` of a ``levels``-level block-local forward Haar over a raster band.
+
+    Even rows of the band are stored as (a, b) pairs in a line buffer of ``band_width / 2``
+    words; on odd rows the held ``c`` and the arriving ``d`` complete each 2x2 quad, which
+    leaves as one LL sample (to the next level, or in slot 3 at the top) and one detail entry.
+    The butterfly is split over two cycles: the odd-row, odd-column input registers
+    ``a+-b`` and ``c+-d`` (one adder level) in ``mid``, which moves on through the second adder
+    level into the output registers once both are empty. ``i.ready`` depends on this stage's
+    own state only: no combinational ready path runs through the chain of stages. A quad is
+    produced at most every second input, which an output register taken the cycle after it
+    is loaded sustains. The line buffer is LUT RAM with a registered read (ECP5 block RAM is
+    too slow for 200 MHz without its output register).
+
+    Latency 2 cycles (odd-row, odd-column input to registered outputs); throughput one input
+    sample per cycle while the outputs are taken the cycle after they are loaded.
+
+    Parameters
+    ----------
+    lanes : int
+        Channels per sample.
+    level, levels : int
+        This stage's level (1-based) and the transform's depth.
+    in_bits : int
+        Width of the unit's input pixels (the stage input is ``in_bits + 2*(level-1)`` wide).
+    max_width, max_height : int
+        Largest padded frame; multiples of ``2**levels``.
+    pbits : int
+        Width of the position field.
+
+    Members
+    -------
+    i : In(stream.Signature(ArrayLayout(signed(in_bits + 2*(level-1)), lanes)))
+        Band samples in raster order.
+    ll : Out(stream.Signature(ArrayLayout(signed(in_bits + 2*level), lanes)))
+        LL samples in raster order of the next band; absent at the top level.
+    det : Out(stream.Signature(entry_layout(...)))
+        One entry per quad.
+    wp, hp : In(unsigned)
+        Padded frame width and height; must not change while ``busy``.
+    wp1, hp1 : In(unsigned)
+        ``wp - 1`` and ``hp - 1`` (registered by the caller: no adder in the counter paths).
+    busy : Out(1)
+        High from the first sample of a frame until its last quad has left ``det``.
+    """
+
+    def __init__(self, *, lanes: int, level: int, levels: int, in_bits: int, max_width: int,
+                 max_height: int, pbits: int):
+        self.lanes, self.level, self.levels = lanes, level, levels
+        self.max_width, self.max_height = max_width, max_height
+        self.b_in = in_bits + 2 * (level - 1)
+        self.top = level == levels
+        self.sample = data.ArrayLayout(signed(self.b_in), lanes)
+        self.ent = entry_layout(lanes, levels, in_bits, pbits)
+        sig = {
+            "i": In(stream.Signature(self.sample)),
+            "det": Out(stream.Signature(self.ent)),
+            "wp": In(range(max_width + 1)),
+            "hp": In(range(max_height + 1)),
+            "wp1": In(range(max_width)),
+            "hp1": In(range(max_height)),
+            "busy": Out(1),
+        }
+        if not self.top:
+            sig["ll"] = Out(stream.Signature(data.ArrayLayout(signed(self.b_in + 2), lanes)))
+        super().__init__(sig)
+
+    @property
+    def buffer_bits(self) -> int:
+        """Bits of this stage's line buffer."""
+        return (self.max_width >> self.level) * 2 * self.lanes * self.b_in
+
+    def elaborate(self, platform):
+        m = Module()
+        lvl, levels, lanes = self.level, self.levels, self.lanes
+        sh = levels - lvl  # detail scale shift, and log2 of the band size in a block
+        col = Signal(range(self.max_width >> (lvl - 1)))
+        row = Signal(range(self.max_height >> (lvl - 1)))
+        rowbase = Signal.like(self.det.payload.p0)
+        # (wp - 1) >> (lvl - 1) = band width - 1, since wp is a multiple of 2**levels.
+        wl1, hl1 = self.wp1 >> (lvl - 1), self.hp1 >> (lvl - 1)
+        odd_r, odd_c = row[0], col[0]
+        produce = odd_r & odd_c
+        # The butterfly takes two cycles: `mid` holds the first adder level of a quad until
+        # both output registers are empty. A produce input waits only for `mid`.
+        mid_valid = Signal()
+        m.d.comb += [
+            self.i.ready.eq(~produce | ~mid_valid),
+            # Until its last quad has left: a frame's quads must all reach the FIFO before the
+            # next frame's (the arbiter favours lower levels, it would reorder them).
+            self.busy.eq((row != 0) | (col != 0) | mid_valid | self.det.valid),
+        ]
+        accept = self.i.valid & self.i.ready
+
+        m.submodules.mem = mem = Memory(shape=data.ArrayLayout(self.sample, 2),
+                                        depth=self.max_width >> lvl, init=[],
+                                        attrs={"ram_style": "distributed"})
+        # Asynchronous read port and an explicit register (what a LUT-RAM synchronous read is
+        # anyway): with a synchronous port, Yosys left two flip-flops driving one read-data
+        # bit at lanes 8 (nextpnr: "multiply driven").
+        rd = mem.read_port(domain="comb")
+        rdata = Signal.like(rd.data)
+        m.d.sync += rdata.eq(rd.data)
+        wr = mem.write_port()
+        hold = Signal(self.sample)
+        m.d.comb += [
+            rd.addr.eq(col >> 1),
+            wr.addr.eq(col >> 1),
+            wr.data[0].eq(hold),
+            wr.data[1].eq(self.i.payload),
+            wr.en.eq(accept & ~odd_r & odd_c),
+        ]
+        with m.If(accept & ~odd_c):
+            m.d.sync += hold.eq(self.i.payload)
+
+        with m.If(self.det.valid & self.det.ready):
+            m.d.sync += self.det.valid.eq(0)
+        out_free = ~self.det.valid
+        if not self.top:
+            out_free &= ~self.ll.valid
+            with m.If(self.ll.valid & self.ll.ready):
+                m.d.sync += self.ll.valid.eq(0)
+
+        # Cycle 1 (the odd-row, odd-column input): a+-b and c+-d, the position, `last`.
+        pair = data.ArrayLayout(signed(self.b_in + 1), lanes)
+        mid = Signal(data.StructLayout({"s_ab": pair, "d_ab": pair, "s_cd": pair, "d_cd": pair,
+                                        "p0": unsigned(len(rowbase)), "last": 1}))
+        big_r, big_c = row >> 1, col >> 1
+        bcol = big_c >> sh
+        p_local = Cat(big_c[:sh], Const(0, lvl), big_r[:sh], Const(0, lvl), bcol)
+        with m.If(accept & produce):
+            m.d.sync += [
+                mid_valid.eq(1),
+                mid.p0.eq(rowbase + p_local),
+                mid.last.eq(int(self.top) & (row == hl1) & (col == wl1)),
+            ]
+            for k in range(lanes):
+                a, b = rdata[0][k], rdata[1][k]
+                c, d = hold[k], self.i.payload[k]
+                m.d.sync += [mid.s_ab[k].eq(a + b), mid.d_ab[k].eq(a - b),
+                             mid.s_cd[k].eq(c + d), mid.d_cd[k].eq(c - d)]
+        # Cycle 2: the second adder level into the output registers.
+        ent = self.det.payload
+        with m.Elif(mid_valid & out_free):
+            m.d.sync += [
+                mid_valid.eq(0),
+                self.det.valid.eq(1),
+                ent.p0.eq(mid.p0),
+                ent.lvl.eq(lvl - 1),
+                ent.last.eq(mid.last),
+            ]
+            if not self.top:
+                m.d.sync += self.ll.valid.eq(1)
+            for k in range(lanes):
+                s_ab, d_ab, s_cd, d_cd = mid.s_ab[k], mid.d_ab[k], mid.s_cd[k], mid.d_cd[k]
+                m.d.sync += [
+                    ent.v[0][k].eq((d_ab + d_cd) << sh),
+                    ent.v[1][k].eq((s_ab - s_cd) << sh),
+                    ent.v[2][k].eq((d_ab - d_cd) << sh),
+                ]
+                target = ent.v[3][k] if self.top else self.ll.payload[k]
+                m.d.sync += target.eq(s_ab + s_cd)
+
+        # A block row of this band ends after 2*2**sh input rows.
+        block_row_end = odd_r if sh == 0 else odd_r & row[1:1 + sh].all()
+        with m.If(accept):
+            with m.If(col == wl1):
+                m.d.sync += col.eq(0)
+                with m.If(row == hl1):
+                    m.d.sync += [row.eq(0), rowbase.eq(0)]
+                with m.Else():
+                    m.d.sync += row.eq(row + 1)
+                    with m.If(block_row_end):
+                        m.d.sync += rowbase.eq(rowbase + (self.wp << levels))
+            with m.Else():
+                m.d.sync += col.eq(col + 1)
+        return m

@@ -1,0 +1,57 @@
+"""pytest side of the forward Haar cocotb testbench (sim/tb_haar.py), Icarus."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from runner import run_cocotb
+
+from hw.haar import HaarForward
+
+
+def frames(*specs):
+    return [dict(kind=k, h=h, w=w) for k, h, w in specs]
+
+
+def run(name, *, lanes, levels, max_width, max_height, specs, seed, stall=0.3,
+        backpressure=0.5, in_bits=8):
+    dut = HaarForward(lanes=lanes, max_width=max_width, max_height=max_height, levels=levels,
+                      in_bits=in_bits)
+    run_cocotb(dut, name=name, test_module="tb_haar",
+               config=dict(seed=seed, lanes=lanes, levels=levels, in_bits=in_bits,
+                           pbits=dut.pbits, stall=stall, backpressure=backpressure,
+                           frames=specs))
+
+
+def test_haar_photos_extremes():
+    """Widths 8, 16 and max (64), heights 8..24, padding; photos, random, extremes."""
+    run("haar_fwd_l3", lanes=3, levels=3, max_width=64, max_height=32, seed=11,
+        specs=frames(("astronaut", 16, 64), ("camera", 8, 16), ("random", 16, 8),
+                     ("low", 8, 8), ("high", 8, 16), ("checker", 16, 16), ("hot", 8, 16),
+                     ("random", 13, 21), ("camera", 24, 64)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("levels", [1, 2, 4])
+def test_haar_levels(levels):
+    b = 2**levels
+    run(f"haar_fwd_l{levels}", lanes=2, levels=levels, max_width=max(16, 2 * b),
+        max_height=max(16, 2 * b), seed=20 + levels,
+        specs=frames(("camera", max(8, b), max(16, 2 * b)), ("random", max(8, b), 8),
+                     ("checker", 16, max(8, b)), ("low", 8, 8)))
+
+
+@pytest.mark.slow
+def test_haar_full_camera():
+    """A 128 x 128 camera crop and its neighbours at the full width, one lane."""
+    run("haar_fwd_big", lanes=1, levels=3, max_width=128, max_height=128, seed=31,
+        specs=frames(("camera", 128, 128), ("random", 64, 128), ("checker", 8, 128)))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="no onnxruntime")
+def test_haar_ocr_activation():
+    """A real PP-OCRv4 detector activation (golden.data.ocr_layer), int8, 8 channels."""
+    run("haar_fwd_ocr", lanes=8, levels=3, max_width=64, max_height=64, seed=41,
+        specs=[dict(kind="ocr", h=64, w=64, size=256)])
