@@ -9,6 +9,8 @@ uses the model for layers too large to simulate quickly.
 
 from __future__ import annotations
 
+import numpy as np
+
 __all__ = ["cycle_bound", "cycle_model", "useful_macs"]
 
 
@@ -87,3 +89,33 @@ def cycle_model(rows: int, cols: int, c_in: int, c_out: int, k: int, *,
         pending += int(x_fire and col_last) - y_hs
         cyc += 1
     return last_y + 1
+
+
+def x_stream(xs, rows: int, n_co: int) -> list[list[int]]:
+    """Beats of the array's ``x`` stream for kept columns ``xs`` (C_in, k).
+
+    Every column as ``ceil(C_in / R)`` beats of R channels (zeros past C_in), the whole set
+    re-streamed once per C_out tile (``n_co = ceil(C_out / C)`` times).
+    """
+    xs = np.asarray(xs, dtype=np.int64)
+    c_in, k = xs.shape
+    t = _ceil(c_in, rows)
+    pad = np.zeros((t * rows, k), np.int64)
+    pad[:c_in] = xs
+    one = [[int(v) for v in pad[i * rows:(i + 1) * rows, j]] for j in range(k) for i in range(t)]
+    return one * n_co
+
+
+def w_stream(ws, cols: int) -> list[list[int]]:
+    """Beats of the array's ``w`` stream for weights ``ws`` (C_out, C_in).
+
+    Per C_out tile, C_in beats of C weights; lanes past C_out carry zeros.
+    """
+    ws = np.asarray(ws, dtype=np.int64)
+    c_out, c_in = ws.shape
+    n = _ceil(c_out, cols)
+    pad = np.zeros((n * cols, c_in), np.int64)
+    pad[:c_out] = ws
+    return [[int(v) for v in pad[j * cols:(j + 1) * cols, i]]
+            for j in range(n) for i in range(c_in)]
+

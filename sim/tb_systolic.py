@@ -13,25 +13,7 @@ from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 from runner import tb_config
 from streams import StreamSink, StreamSource
 
-
-def x_beats(xs, rows, n_co):
-    """Every column as ceil(C_in / R) beats of R channels, re-streamed once per C_out tile."""
-    c_in, k = xs.shape
-    t = -(-c_in // rows)
-    pad = np.zeros((t * rows, k), np.int64)
-    pad[:c_in] = xs
-    one = [[int(v) for v in pad[i * rows:(i + 1) * rows, j]] for j in range(k) for i in range(t)]
-    return one * n_co
-
-
-def w_beats(ws, cols):
-    """Per C_out tile, C_in beats of C weights (channels past C_out are 0)."""
-    c_out, c_in = ws.shape
-    n = -(-c_out // cols)
-    pad = np.zeros((n * cols, c_in), np.int64)
-    pad[:c_out] = ws
-    return [[int(v) for v in pad[j * cols:(j + 1) * cols, i]]
-            for j in range(n) for i in range(c_in)]
+from hw.systolic_model import w_stream, x_stream
 
 
 @cocotb.test()
@@ -65,8 +47,8 @@ async def systolic_layers(dut):
                             rng=random.Random(rng.random()))
         sink = StreamSink(dut, "y", dut.clk, y_layout, backpressure=cfg["backpressure"],
                           rng=random.Random(rng.random()))
-        t_w = cocotb.start_soon(wsrc.send(w_beats(ws, cols)))
-        t_x = cocotb.start_soon(xsrc.send(x_beats(xs, rows, n_co)))
+        t_w = cocotb.start_soon(wsrc.send(w_stream(ws, cols)))
+        t_x = cocotb.start_soon(xsrc.send(x_stream(xs, rows, n_co)))
         got = await sink.collect(n_co * k, timeout_cycles=20 * (n_co * k * c_in + c_in) + 1000)
         await t_w
         await t_x

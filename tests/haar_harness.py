@@ -1,4 +1,4 @@
-"""Amaranth-simulator harness of the forward Haar unit, shared by tests/test_haar.py and
+"""Amaranth-simulator harness of the Haar units, shared by tests/test_haar.py and
 tests/test_ihaar.py (a helper module, so no test module imports another)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from amaranth_streams import stream_get, stream_put
 
 from golden.haar import pad_to
 
-__all__ = ["pixel_beats", "run_forward"]
+__all__ = ["coef_beats", "pixel_beats", "run_forward", "run_inverse"]
 
 
 def pixel_beats(x):
@@ -24,22 +24,28 @@ def pixel_beats(x):
     return beats
 
 
-def run_forward(dut, frames, *, stall=0.0, backpressure=0.0, seed=0, pre=None):
-    """Send ``frames`` ((C, H, W) arrays) through ``dut``.
+def coef_beats(z):
+    """(C, N) position-order coefficients -> inverse-unit input beats with frame markers."""
+    n = z.shape[1]
+    return [{"data": [int(v) for v in z[:, p]], "first": int(p == 0), "last": int(p == n - 1)}
+            for p in range(n)]
 
-    Returns (beats, cycles): cycles = [cycle of the last input accepted, of the last output].
+
+def _run(dut, frames, n_out, *, stall, backpressure, seed, pre=None):
+    """Drive ``frames`` ((beats, h, w) each) into ``dut.i`` while draining ``n_out`` beats.
+
+    Returns (beats, [cycle of the last input accepted, cycle of the last output]).
     """
-    n_out = sum(pad_to(x, dut.levels)[0].size for x in frames)
     out, now, cycles = [], [0], [0, 0]
 
     async def producer(ctx):
         rng = random.Random(seed)
         if pre:
             await stream_put(ctx, dut.i, pre)
-        for x in frames:
-            ctx.set(dut.width, x.shape[2])
-            ctx.set(dut.height, x.shape[1])
-            await stream_put(ctx, dut.i, pixel_beats(x), stall=stall, rng=rng)
+        for beats, h, w in frames:
+            ctx.set(dut.width, w)
+            ctx.set(dut.height, h)
+            await stream_put(ctx, dut.i, beats, stall=stall, rng=rng)
         cycles[0] = now[0]
 
     async def consumer(ctx):
@@ -60,3 +66,21 @@ def run_forward(dut, frames, *, stall=0.0, backpressure=0.0, seed=0, pre=None):
     sim.add_testbench(clock, background=True)
     sim.run()
     return out, cycles
+
+
+def run_forward(dut, frames, *, stall=0.0, backpressure=0.0, seed=0, pre=None):
+    """Send ``frames`` ((C, H, W) arrays) through the forward unit ``dut``.
+
+    Returns (beats, cycles): cycles = [cycle of the last input accepted, of the last output].
+    """
+    n_out = sum(pad_to(x, dut.levels)[0].size for x in frames)
+    return _run(dut, [(pixel_beats(x), x.shape[1], x.shape[2]) for x in frames], n_out,
+                stall=stall, backpressure=backpressure, seed=seed, pre=pre)
+
+
+def run_inverse(dut, frames, *, stall=0.0, backpressure=0.0, seed=0):
+    """``frames``: list of (z (C, N), h, w). Returns the output beats and the end cycle."""
+    n_out = sum(z.shape[1] for z, _, _ in frames)
+    out, cycles = _run(dut, [(coef_beats(z), h, w) for z, h, w in frames], n_out,
+                       stall=stall, backpressure=backpressure, seed=seed)
+    return out, cycles[1]

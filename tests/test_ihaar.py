@@ -2,57 +2,14 @@
 
 from __future__ import annotations
 
-import random
-
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
-from amaranth_streams import stream_get, stream_put
-from haar_harness import run_forward
+from haar_harness import run_forward, run_inverse
 
 from golden.haar import pad_to
 from golden.int_haar import coef_bits, int_dwt2, int_idwt2, inv_bits
 from hw.haar import HaarForward
 from hw.ihaar import HaarInverse
-
-
-def coef_beats(z):
-    """(C, N) position-order coefficients -> input beats with frame markers."""
-    n = z.shape[1]
-    return [{"data": [int(v) for v in z[:, p]], "first": int(p == 0), "last": int(p == n - 1)}
-            for p in range(n)]
-
-
-def run_inverse(dut, frames, *, stall=0.0, backpressure=0.0, seed=0):
-    """``frames``: list of (z (C, N), h, w). Returns the output beats and the end cycle."""
-    n_out = sum(z.shape[1] for z, _, _ in frames)
-    out, now, end = [], [0], [0]
-
-    async def producer(ctx):
-        rng = random.Random(seed)
-        for z, h, w in frames:
-            ctx.set(dut.width, w)
-            ctx.set(dut.height, h)
-            await stream_put(ctx, dut.i, coef_beats(z), stall=stall, rng=rng)
-
-    async def consumer(ctx):
-        got = await stream_get(ctx, dut.o, n_out, backpressure=backpressure,
-                               rng=random.Random(seed + 1), timeout=40 * n_out + 2000)
-        out.extend(got)
-        end[0] = now[0]
-
-    async def clock(ctx):
-        while True:
-            await ctx.tick()
-            now[0] += 1
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(producer)
-    sim.add_testbench(consumer)
-    sim.add_testbench(clock, background=True)
-    sim.run()
-    return out, end[0]
 
 
 def check_frames(dut, frames, beats):

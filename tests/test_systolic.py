@@ -10,27 +10,7 @@ from amaranth.sim import Simulator
 from amaranth_streams import stream_get, stream_put
 
 from hw.systolic import SystolicArray
-from hw.systolic_model import cycle_bound, cycle_model
-
-
-def x_beats(xs, rows, n_co):
-    """The x stream: every column as ceil(C_in / R) beats, re-streamed once per C_out tile."""
-    c_in, k = xs.shape
-    t = -(-c_in // rows)
-    pad = np.zeros((t * rows, k), np.int64)
-    pad[:c_in] = xs
-    one = [[int(v) for v in pad[i * rows:(i + 1) * rows, j]] for j in range(k) for i in range(t)]
-    return one * n_co
-
-
-def w_beats(ws, cols):
-    """The w stream: per C_out tile, C_in beats of C weights (missing channels are 0)."""
-    c_out, c_in = ws.shape
-    n = -(-c_out // cols)
-    pad = np.zeros((n * cols, c_in), np.int64)
-    pad[:c_out] = ws
-    return [[int(v) for v in pad[j * cols:(j + 1) * cols, i]]
-            for j in range(n) for i in range(c_in)]
+from hw.systolic_model import cycle_bound, cycle_model, w_stream, x_stream
 
 
 def run_layers(dut, layers, *, stall=0.0, backpressure=0.0, seed=0):
@@ -76,14 +56,14 @@ def run_layers(dut, layers, *, stall=0.0, backpressure=0.0, seed=0):
     async def wprod(ctx):
         for i, (ws, _) in enumerate(layers):
             await wait_go(ctx, i)
-            await stream_put(ctx, dut.w, w_beats(ws, C), stall=stall,
+            await stream_put(ctx, dut.w, w_stream(ws, C), stall=stall,
                              rng=random.Random(rng.random()))
             sent[i] += 1
 
     async def xprod(ctx):
         for i, (_, xs) in enumerate(layers):
             await wait_go(ctx, i)
-            await stream_put(ctx, dut.x, x_beats(xs, R, shape(i)[3]), stall=stall,
+            await stream_put(ctx, dut.x, x_stream(xs, R, shape(i)[3]), stall=stall,
                              rng=random.Random(rng.random()))
             sent[i] += 1
 
