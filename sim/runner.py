@@ -50,7 +50,8 @@ def run_cocotb(component, *, name: str, test_module: str, config: dict | None = 
 
 
 def _pythonpath() -> str:
-    parts = [str(ROOT), str(SIM_DIR)]
+    # tests/ too: testbenches share the stimulus builders of the Amaranth-simulator tests.
+    parts = [str(ROOT), str(SIM_DIR), str(ROOT / "tests")]
     if os.environ.get("PYTHONPATH"):
         parts.append(os.environ["PYTHONPATH"])
     return os.pathsep.join(parts)

@@ -18,6 +18,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 from runner import tb_config
 from streams import StreamSink, StreamSource
+from test_topk_harness import frame_beats
 
 from golden.fixedpoint import quantize_multiplier, requantize
 from golden.int_haar import coef_bits, int_dwt2
@@ -72,19 +73,6 @@ def make_w(spec: dict, channels: int, rng) -> np.ndarray:
     raise ValueError(f"unknown frame kind {kind!r}")
 
 
-def beats_of(q: np.ndarray, w: np.ndarray, groups: int, order) -> list[dict]:
-    lanes = q.shape[0] // groups
-    out = []
-    for p in order:
-        for g in range(groups):
-            sl = slice(g * lanes, (g + 1) * lanes)
-            b = {"data": [int(v) for v in q[sl, p]], "coef": [int(v) for v in w[sl, p]],
-                 "pos": int(p), "group": g, "last": 0}
-            out.append(b)
-    out[-1]["last"] = 1
-    return out
-
-
 @cocotb.test()
 async def topk_frames(dut):
     cfg = tb_config()
@@ -109,7 +97,7 @@ async def topk_frames(dut):
         n = q.shape[1]
         for k in spec["ks"]:
             order = rng.permutation(n) if spec.get("shuffle", True) else np.arange(n)
-            plan.append((spec, q, w, n, k, beats_of(q, w, groups, order)))
+            plan.append((spec, q, w, n, k, frame_beats(q, w, groups, order)))
 
     dut.k.value = 0
     dut.n.value = 0
