@@ -18,7 +18,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 from runner import tb_config
 from streams import StreamSink, StreamSource
-from test_topk_harness import frame_beats
+from test_topk_harness import frame_beats, photo_map
 
 from golden.fixedpoint import quantize_multiplier, requantize
 from golden.int_haar import coef_bits, int_dwt2
@@ -38,19 +38,8 @@ def photo_coefficients(channels: int, n: int, seed: int, name: str = "astronaut"
 
     Channels are the photo's colour planes at different crop offsets, shifted to int8.
     """
-    from skimage import data as skdata
-
-    img = np.asarray(getattr(skdata, name)())
-    img = img[..., None] if img.ndim == 2 else img
     h = 1 << (n.bit_length() - 1) // 2
-    w = n // h
-    rng = np.random.default_rng(seed)
-    planes = []
-    for c in range(channels):
-        r0 = int(rng.integers(0, img.shape[0] - h))
-        c0 = int(rng.integers(0, img.shape[1] - w))
-        planes.append(img[r0:r0 + h, c0:c0 + w, c % img.shape[2]].astype(np.int64) - 128)
-    return int_dwt2(np.stack(planes), 3)
+    return int_dwt2(photo_map(channels, h, n // h, seed, name), 3)
 
 
 def make_w(spec: dict, channels: int, rng) -> np.ndarray:
