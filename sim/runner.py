@@ -28,16 +28,20 @@ def write_verilog(component, name: str, path: Path) -> Path:
 
 
 def run_cocotb(component, *, name: str, test_module: str, config: dict | None = None,
-               testcase: str | None = None) -> Path:
-    """Build ``component`` as toplevel ``name`` and run cocotb ``test_module`` against it."""
+               testcase: str | None = None, extra_sources=()) -> Path:
+    """Build ``component`` as toplevel ``name`` and run cocotb ``test_module`` against it.
+
+    ``extra_sources`` are further Verilog files compiled with it, such as simulation models
+    of vendor primitives the component instantiates (``sim/models/``).
+    """
     from cocotb_tools.runner import get_runner
 
     build_dir = BUILD / name
     src = write_verilog(component, name, build_dir / f"{name}.v")
     runner = get_runner("icarus")
     runner.build(
-        sources=[src], hdl_toplevel=name, build_dir=build_dir, timescale=("1ns", "1ps"),
-        waves=True, always=True,
+        sources=[src, *map(Path, extra_sources)], hdl_toplevel=name, build_dir=build_dir,
+        timescale=("1ns", "1ps"), waves=True, always=True,
     )
     env = {"WCC_TB_CONFIG": json.dumps(config or {}), "PYTHONPATH": _pythonpath()}
     results = runner.test(
