@@ -59,9 +59,10 @@ class TopK(wiring.Component):
         Width of the exact Haar coefficients that are scored, 2..24 (14: three levels of int8,
         ``golden.int_haar.coef_bits(3)``).
     primitive : {"memory", "ecp5"}
-        Memories as :class:`amaranth.lib.memory.Memory` and portable multipliers (simulated),
-        or ECP5 DP16KDs and MULT18X18Ds with their own registers (for Fmax, ``max_n * groups
-        <= 16384``, ``coef_bits <= 18``); same behaviour and latency.
+        Memories as :class:`amaranth.lib.memory.Memory` and portable multipliers, or ECP5
+        DP16KDs and MULT18X18Ds with their own registers (for Fmax, ``max_n * groups <=
+        16384``, ``coef_bits <= 18``; simulated with ``sim/models/``); same behaviour and
+        latency.
 
     Members
     -------
@@ -164,7 +165,9 @@ class TopK(wiring.Component):
         fresh = Signal(init=1)  # the next accepted beat is a frame's first
         beat = self.i.p
         accept = self.i.valid & self.i.ready
-        with m.If(accept & fresh):
+        # Sampled every cycle until the first beat is accepted (held from then on): the enable
+        # is the ``fresh`` flip-flop itself, not a function of the handshake.
+        with m.If(fresh):
             m.d.sync += [k.eq(self.k), n.eq(self.n)]
         # The accepted beat is registered first: the memory write and the squares start from
         # flip-flops, not from the upstream's logic.
@@ -183,7 +186,7 @@ class TopK(wiring.Component):
             code_wr.en.eq(code.o_valid),
             hist.inc_valid.eq(code.o_valid), hist.inc_code.eq(code.o_code),
             hist.k.eq(k),
-            emit.n.eq(n), emit.k.eq(k), emit.t.eq(hist.t), emit.need.eq(k - hist.above),
+            emit.n.eq(n), emit.k.eq(k), emit.t.eq(hist.t), emit.need.eq(hist.need),
         ]
 
         # Phases as an If chain: an m.FSM becomes a casez without default (CASEINCOMPLETE).
@@ -191,9 +194,13 @@ class TopK(wiring.Component):
         # an `always @*` whose inputs do not change, and ready would stay X after reset.
         phase = Signal(range(4))  # 0 input, 1 drain, 2 scan, 3 emit
         drain = Signal(range(self.score_latency + CodeHistogram.settle))
+        # scan_start = (phase == 1) & (drain == 0), registered (it steers the histogram's read
+        # address); drain starts at >= 6, so drain == 1 comes one cycle before.
+        scan_start = Signal()
+        m.d.sync += scan_start.eq((phase == 1) & (drain == 1))
         m.d.comb += [
             self.i.ready.eq(phase == 0), self.busy.eq((phase != 0) | ~fresh),
-            hist.scan_start.eq((phase == 1) & (drain == 0)),
+            hist.scan_start.eq(scan_start),
             emit.start.eq((phase == 2) & hist.scan_done),
         ]
         with m.If(phase == 0):

@@ -97,11 +97,14 @@ class TopKEmitter(wiring.Component):
         r_addr = Signal.like(self.coef_rd.addr)
         left = Signal.like(self.n)  # positions after r_pos; r_lastpos = (left == 0), registered
         r_lastpos = Signal()
-        r_endw = (r_grp == g_last) & ((r_pos[:5] == 31) | r_lastpos)
+        r_endw = Signal()  # the beat at r_pos / r_grp ends a bitmap word; registered
         col_cr = Signal(range(self.col_depth + 1), init=self.col_depth)
         bm_cr = Signal(range(self.bm_depth + 1), init=self.bm_depth)
+        # Credits != 0 as registered flags: ``issue`` is one LUT of flip-flops, and it fans out
+        # to every address and counter of this stage.
+        col_ok, bm_ok = Signal(init=1), Signal(init=1)
         issue = Signal()
-        m.d.comb += issue.eq(active & (col_cr != 0) & (~r_endw | (bm_cr != 0)))
+        m.d.comb += issue.eq(active & col_ok & (~r_endw | bm_ok))
         m.d.comb += [self.code_rd.addr.eq(r_pos), self.coef_rd.addr.eq(r_addr)]
 
         # s1: memories read; s2: their output registers; s3: compared with t.
@@ -120,46 +123,63 @@ class TopKEmitter(wiring.Component):
         m.d.sync += [c2.eq(self.code_rd.data), d2.eq(self.coef_rd.data)]
         s3 = stage(s2b)
         gt3, tie3, d3 = Signal(), Signal(), Signal(lanes8)
-        m.d.sync += [gt3.eq(c2 > self.t), tie3.eq(c2 == self.t), d3.eq(d2)]
+        bit3 = Signal(32)  # 1 << (position % 32): decoded a stage ahead of the bitmap word
+        m.d.sync += [gt3.eq(c2 > self.t), tie3.eq(c2 == self.t), d3.eq(d2),
+                     bit3.eq(1 << s2b["pos"][:5])]
 
         remaining = Signal.like(self.need)  # ties still to keep
-        kept = Signal.like(self.k)  # positions kept so far
-        k_m1 = Signal.like(self.k)
+        rem_nz = Signal()  # remaining != 0, registered
+        # Positions still to keep after the next one, and whether that is none: the next kept
+        # position is the last (compares on registers, no adder before them).
+        kleft = Signal.like(self.k)
+        lastk = Signal()
         keep = Signal()
-        m.d.comb += keep.eq(gt3 | (tie3 & (remaining != 0)))
+        m.d.comb += keep.eq(gt3 | (tie3 & rem_nz))
         pos_done = s3["grp"] == g_last
         word = Signal(32)
         word_next = Signal(32)
-        m.d.comb += word_next.eq(word | (keep << s3["pos"][:5]))
+        m.d.comb += word_next.eq(word | Mux(keep, bit3, 0))
         m.d.comb += [
             col_fifo.w_en.eq(s3["v"] & keep),
-            col_fifo.w_data.eq(Cat(d3, pos_done & (kept == k_m1))),
+            col_fifo.w_data.eq(Cat(d3, pos_done & lastk)),
             bm_fifo.w_en.eq(s3["v"] & s3["endw"]),
             bm_fifo.w_data.eq(Cat(word_next, s3["lastpos"])),
         ]
         with m.If(s3["v"] & pos_done):
-            m.d.sync += [word.eq(Mux(s3["endw"], 0, word_next)), kept.eq(kept + keep),
-                         remaining.eq(remaining - (keep & tie3))]
+            m.d.sync += word.eq(Mux(s3["endw"], 0, word_next))
+            with m.If(keep):
+                m.d.sync += [kleft.eq(kleft - 1), lastk.eq(kleft == 1)]
+            with m.If(tie3 & rem_nz):  # = keep & tie3 (code > t and code == t exclude)
+                m.d.sync += [remaining.eq(remaining - 1), rem_nz.eq(remaining != 1)]
 
         col_back = (s3["v"] & ~keep).as_unsigned() + (self.cols.valid & self.cols.ready)
-        m.d.sync += [
-            col_cr.eq(col_cr + col_back - issue),
-            bm_cr.eq(bm_cr + (self.bitmap.valid & self.bitmap.ready) - (issue & r_endw)),
+        col_next = Signal.like(col_cr)
+        bm_next = Signal.like(bm_cr)
+        m.d.comb += [
+            col_next.eq(col_cr + col_back - issue),
+            bm_next.eq(bm_cr + (self.bitmap.valid & self.bitmap.ready) - (issue & r_endw)),
         ]
+        m.d.sync += [col_cr.eq(col_next), bm_cr.eq(bm_next),
+                     col_ok.eq(col_next != 0), bm_ok.eq(bm_next != 0)]
 
+        # r_endw = (r_grp == g_last) & ((r_pos % 32 == 31) | r_lastpos), for the next beat.
         with m.If(self.start):
             m.d.sync += [active.eq(1), r_pos.eq(0), r_grp.eq(0), r_addr.eq(0), word.eq(0),
-                         remaining.eq(self.need), kept.eq(0), k_m1.eq(self.k - 1),
-                         left.eq(self.n - 1), r_lastpos.eq(self.n == 1)]
+                         remaining.eq(self.need), rem_nz.eq(self.need != 0),
+                         kleft.eq(self.k - 1), lastk.eq(self.k == 1),
+                         left.eq(self.n - 1), r_lastpos.eq(self.n == 1),
+                         r_endw.eq((g_last == 0) & (self.n == 1))]
         with m.Elif(issue):
             m.d.sync += r_addr.eq(r_addr + 1)
             with m.If(r_grp == g_last):
                 m.d.sync += [r_grp.eq(0), r_pos.eq(r_pos + 1), left.eq(left - 1),
-                             r_lastpos.eq(left == 1)]
+                             r_lastpos.eq(left == 1),
+                             r_endw.eq((g_last == 0) & ((r_pos[:5] == 30) | (left == 1)))]
                 with m.If(r_lastpos):
                     m.d.sync += active.eq(0)
             with m.Else():
-                m.d.sync += r_grp.eq(r_grp + 1)
+                m.d.sync += [r_grp.eq(r_grp + 1),
+                             r_endw.eq((r_grp == g_last - 1) & ((r_pos[:5] == 31) | r_lastpos))]
 
         idle = ~active & ~s1["v"] & ~s2["v"] & ~s3["v"] & (col_fifo.level == 0) & (
             bm_fifo.level == 0)

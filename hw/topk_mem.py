@@ -34,7 +34,11 @@ class BankedMemory(wiring.Component):
     (portable, simulated by the tests). ``primitive="ecp5"`` instantiates one DP16KD per bank
     with its output register on (``REGMODE_B = "OUTREG"``): the same two-cycle read, but the
     block RAM's 5.8 ns clock-to-out (speed 6, ``NOREG``) no longer limits Fmax to ~140 MHz.
-    Collisions (reading the word being written) never happen in the top-k selector.
+    The DP16KD mode (x18 / x9 / x4 / x2 / x1) follows the depth, the word address is
+    left-justified on ``AD[13:0]`` (x4: ``AD[13:2]``; x18: ``AD[13:4]``, byte enables on
+    ``AD[1:0]``, TN1264); ``sim/models/DP16KD.v`` simulates it. A read of the word written on
+    the same edge is undefined (X in that model): the top-k selector never uses such a read
+    (the histogram forwards the word in flight instead).
 
     Latency: read data two cycles after the address. Throughput: one read and one write per
     cycle.
@@ -97,7 +101,9 @@ class BankedMemory(wiring.Component):
 
     def _dp16kd(self, m, name, lo, hi):
         """One DP16KD: port A writes, port B reads through its output register."""
-        bits = self.bank_bits
+        # The narrowest mode that holds the bank (a 12-bit memory: x18 with two pins unused);
+        # it is never deeper than needed, as bank_bits <= bank_bits_for(depth).
+        bits = min(b for b in _DP16KD_WIDTH if b >= self.bank_bits)
         dw = _DP16KD_WIDTH[bits]
         shift = (_BRAM_BITS // bits).bit_length() - 1  # address bits used by this mode
         pad = 14 - shift

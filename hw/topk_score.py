@@ -36,7 +36,7 @@ class ScoreAccumulator(wiring.Component):
         Width of a signed coefficient, 2..24 (default 14; at most 18 for ``"ecp5"``).
     primitive : {"memory", "ecp5"}
         Portable multiply between two registers, or an ECP5 MULT18X18D instance with its
-        input and output registers (synthesis only, same behaviour).
+        input and output registers (same behaviour; ``sim/models/MULT18X18D.v`` simulates it).
 
     Members
     -------

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from runner import run_cocotb
+from amaranth.hdl import Module
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+from runner import SIM_DIR, run_cocotb
 
 from hw.topk import TopK
+from hw.topk_mem import BankedMemory
+
+# Behavioural models of the ECP5 primitives that TopK(primitive="ecp5") instantiates.
+ECP5_MODELS = [SIM_DIR / "models" / "DP16KD.v", SIM_DIR / "models" / "MULT18X18D.v"]
 
 
 def ks(n):
@@ -13,14 +20,16 @@ def ks(n):
 
 
 def run(name, *, lanes, groups=1, max_n, frames, seed, stall=0.3, backpressure=0.4,
-        bins_per_cycle=4, exact_cycles=False):
-    dut = TopK(lanes=lanes, groups=groups, max_n=max_n, bins_per_cycle=bins_per_cycle)
+        bins_per_cycle=4, exact_cycles=False, primitive="memory"):
+    dut = TopK(lanes=lanes, groups=groups, max_n=max_n, bins_per_cycle=bins_per_cycle,
+               primitive=primitive)
     expect = None
     if exact_cycles:  # only meaningful without stalls and backpressure
         expect = [dut.cycles_after_last_input(f["n"]) for f in frames for _ in f["ks"]]
     run_cocotb(dut, name=name, test_module="tb_topk",
                config=dict(seed=seed, lanes=lanes, groups=groups, max_n=max_n, stall=stall,
-                           backpressure=backpressure, frames=frames, expect_cycles=expect))
+                           backpressure=backpressure, frames=frames, expect_cycles=expect),
+               extra_sources=ECP5_MODELS if primitive == "ecp5" else ())
 
 
 def test_topk_photo_all_k():
@@ -55,6 +64,60 @@ def test_topk_groups():
     run("topk_groups", lanes=8, groups=2, max_n=128, seed=44, bins_per_cycle=16,
         frames=[dict(kind="photo", n=n, seed=3, ks=[1, 16, 32, 64, 127]),
                 dict(kind="two", n=n, ks=[5, 70])])
+
+
+def test_topk_ecp5_primitives():
+    """The ECP5 build (DP16KD x18 banks, MULT18X18D squares) on their models: photo, ties,
+    extremes, with stalls and backpressure."""
+    n = 256
+    run("topk_ecp5", lanes=16, max_n=n, seed=46, bins_per_cycle=16, primitive="ecp5",
+        frames=[dict(kind="photo", n=n, seed=5, ks=[1, n - 1]),
+                dict(kind="two", n=n, ks=[100]),
+                dict(kind="extreme", n=128, ks=[32])])
+
+
+def test_topk_ecp5_groups_x4_banks():
+    """ECP5 build with 4 beats per position: a 4096-deep coefficient memory (x4 DP16KD banks,
+    address on AD[13:2]); photo frame, stalls and backpressure."""
+    run("topk_ecp5_groups", lanes=4, groups=4, max_n=1024, seed=47, bins_per_cycle=16,
+        primitive="ecp5", frames=[dict(kind="photo", n=256, seed=6, ks=[0, 64])])
+
+
+def test_topk_ecp5_exact_cycles():
+    """ECP5 build, no stalls: the same exact cycle count as the portable build."""
+    run("topk_ecp5_cycles", lanes=16, max_n=256, seed=48, stall=0.0, backpressure=0.0,
+        exact_cycles=True, primitive="ecp5",
+        frames=[dict(kind="photo", n=256, seed=2, ks=[64]), dict(kind="random", n=100, ks=[25])])
+
+
+class _MemoryModes(wiring.Component):
+    """One ``BankedMemory(width, depth, "ecp5")`` per entry, on a shared write bus and read
+    address (truncated to each depth); ``rd_data<i>`` is memory i's read data."""
+
+    def __init__(self, configs):
+        self.configs = configs
+        super().__init__({"wr_addr": In(14), "wr_data": In(64), "wr_en": In(1),
+                          "rd_addr": In(14),
+                          **{f"rd_data{i}": Out(w) for i, (w, _) in enumerate(configs)}})
+
+    def elaborate(self, platform):
+        m = Module()
+        for i, (w, d) in enumerate(self.configs):
+            m.submodules[f"mem{i}"] = mem = BankedMemory(w, d, primitive="ecp5")
+            aw = len(mem.wr.addr)
+            m.d.comb += [mem.wr.addr.eq(self.wr_addr[:aw]), mem.wr.data.eq(self.wr_data[:w]),
+                         mem.wr.en.eq(self.wr_en), mem.rd.addr.eq(self.rd_addr[:aw]),
+                         getattr(self, f"rd_data{i}").eq(mem.rd.data)]
+        return m
+
+
+def test_banked_memory_dp16kd_modes():
+    """BankedMemory(primitive="ecp5") on the DP16KD model in every mode: x18 (1024 and 256
+    words, a 12-bit memory in one bank), x9, x4, x2, x1; two full banks and a partial one."""
+    configs = [(33, 1024), (12, 256), (17, 2048), (9, 4096), (5, 8192), (3, 16384)]
+    run_cocotb(_MemoryModes(configs), name="topk_mem_dp16kd", test_module="tb_topk_mem",
+               config=dict(seed=49, configs=configs, cycles=600),
+               extra_sources=[SIM_DIR / "models" / "DP16KD.v"])
 
 
 @pytest.mark.slow

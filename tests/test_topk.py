@@ -126,6 +126,8 @@ def test_bound_and_memory():
     dut = TopK(lanes=16, max_n=4096)
     assert dut.sbits == 31 and dut.code_width == 12
     assert dut.cycles_after_last_input(4096) == 4096 + dut.latency_const
+    # docs/topk.md: N + 798 for C = 16, N + 831 for C = 32 (4 bins per scan cycle)
+    assert dut.latency_const == 798 and TopK(lanes=32, max_n=4096).latency_const == 831
     assert dut.memory_bits["coefficients"] == 4096 * 16 * 8
     assert dut.memory_bits["codes"] == 4096 * dut.code_width
     assert dut.memory_bits["total"] == sum(
@@ -133,8 +135,8 @@ def test_bound_and_memory():
 
 
 def test_ecp5_primitive_elaborates():
-    """The ECP5 variant (synthesis only) elaborates: a DP16KD per memory bank, a MULT18X18D
-    per lane."""
+    """The ECP5 variant (simulated in sim/test_topk.py) elaborates: a DP16KD per memory bank,
+    a MULT18X18D per lane."""
     dut = TopK(lanes=4, max_n=4096, primitive="ecp5")
     text = rtlil.convert(dut)
     assert text.count("cell \\DP16KD") == 8 + 3 + 4  # 32 / 4, 12-bit codes / 4, histogram

@@ -35,6 +35,7 @@ def run_frames(dut, frames):
                     await ctx.tick()
                     cycles += 1
                 res.append((ctx.get(dut.t), ctx.get(dut.above), cycles))
+                assert ctx.get(dut.need) == k - ctx.get(dut.above)
             out.append(res)
 
     sim = Simulator(dut)
