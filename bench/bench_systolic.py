@@ -70,19 +70,26 @@ def performance() -> dict:
     }
 
 
-def synthesis(seeds) -> dict:
+def synthesis(seeds, timeout_s=None) -> dict:
     from synth.flow import synthesize
 
     out = {}
-    runs = [((4, 4), "ecp5-85f"), ((8, 8), "ecp5-85f"), ((2, 2), "ice40-up5k")]
-    for (rows, cols), device in runs:
+    # ECP5: the PE multipliers as MULT18X18D with their registers (the build that
+    # sim/test_systolic.py simulates on the primitive models); iCE40: the portable build,
+    # whose products Yosys maps to SB_MAC16.
+    runs = [((4, 4), "ecp5-85f", "ecp5"), ((8, 8), "ecp5-85f", "ecp5"),
+            ((2, 2), "ice40-up5k", "generic")]
+    for (rows, cols), device, primitive in runs:
         t0 = time.time()
-        res = synthesize(SystolicArray(rows, cols), name=f"systolic_{rows}x{cols}",
-                         device=device, seeds=tuple(seeds))
+        res = synthesize(SystolicArray(rows, cols, primitive=primitive),
+                         name=f"systolic_{rows}x{cols}", device=device, seeds=tuple(seeds),
+                         timeout_s=timeout_s)
         key = f"{device}_{rows}x{cols}"
         out[key] = {k: res[k] for k in ("luts", "ffs", "carries", "dsps", "brams", "lutrams",
-                                        "fmax_mhz_median", "fmax_mhz_worst")}
-        out[key]["fmax_mhz"] = res["fmax_mhz_median"]
+                                        "fmax_mhz_median", "fmax_mhz_worst", "fmax_mhz_all",
+                                        "seeds_timed_out")}
+        out[key].update(fmax_mhz=res["fmax_mhz_median"], primitive=primitive,
+                        seeds=list(seeds))
         print(f"{key}: {out[key]} ({time.time() - t0:.0f} s)", file=sys.stderr)
     return out
 
@@ -96,11 +103,13 @@ def markdown(res: dict) -> str:
     for k, v in res["cycles_by_keep"].items():
         lines.append(f"| cycles, N = {N}, {k} | {v} |")
     if res.get("synth"):
-        lines += ["", "| array / device | LUTs | FFs | DSPs | BRAMs | LUTRAMs | Fmax median (MHz) "
-                  "| Fmax worst (MHz) |", "|---|---|---|---|---|---|---|---|"]
+        lines += ["", "| array / device | multiplier | LUTs | FFs | DSPs | BRAMs | LUTRAMs "
+                  "| Fmax median (MHz) | Fmax worst (MHz) | seeds |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for key, s in res["synth"].items():
-            lines.append(f"| {key} | {s['luts']} | {s['ffs']} | {s['dsps']} | {s['brams']} | "
-                         f"{s['lutrams']} | {s['fmax_mhz_median']} | {s['fmax_mhz_worst']} |")
+            lines.append(f"| {key} | {s['primitive']} | {s['luts']} | {s['ffs']} | {s['dsps']} "
+                         f"| {s['brams']} | {s['lutrams']} | {s['fmax_mhz_median']} "
+                         f"| {s['fmax_mhz_worst']} | {s['seeds']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -108,10 +117,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-synth", action="store_true", help="skip Yosys/nextpnr")
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--timeout", type=float, default=None,
+                    help="wall-time limit of one nextpnr run (s); a seed over it is left out")
     args = ap.parse_args(argv)
     res = performance()
     if not args.no_synth:
-        res["synth"] = synthesis(args.seeds)
+        res["synth"] = synthesis(args.seeds, args.timeout)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "systolic.json").write_text(json.dumps(res, indent=2) + "\n")
     (OUT / "systolic.md").write_text(markdown(res))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
-from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
+from amaranth.utils import exact_log2
 
+from hw.systolic_fifo import SystolicFIFO
 from hw.systolic_grid import FLAGS, SystolicGrid
+from hw.systolic_mult import PRIMITIVES, kept_register
 
 __all__ = ["SystolicArray"]
 
@@ -39,6 +41,10 @@ class SystolicArray(wiring.Component):
         Largest run-time C_in, 1..4096 (sets the PE weight memory depth).
     max_c_out, max_k : int
         Largest run-time C_out (1..65536) and k (1..2**20).
+    primitive : {"generic", "ecp5"}
+        PE multiplier: behavioural, or an ECP5 MULT18X18D with its input and output
+        registers and kept TRELLIS_FF weight-address registers (hw/systolic_mult.py;
+        simulate with sim/models/MULT18X18D.v and sim/models/TRELLIS_FF.v).
 
     Members
     -------
@@ -54,12 +60,14 @@ class SystolicArray(wiring.Component):
     """
 
     def __init__(self, rows: int = 8, cols: int = 8, *, max_c_in: int = 256,
-                 max_c_out: int = 1024, max_k: int = 65536):
+                 max_c_out: int = 1024, max_k: int = 65536, primitive: str = "generic"):
         for name, val, hi in (("rows", rows, 32), ("cols", cols, 32), ("max_c_in", max_c_in, 4096),
                               ("max_c_out", max_c_out, 65536), ("max_k", max_k, 2**20)):
             if not (isinstance(val, int) and 1 <= val <= hi):
                 raise ValueError(f"{name} must be an integer in [1, {hi}], got {val!r}")
-        self.rows, self.cols = rows, cols
+        if primitive not in PRIMITIVES:
+            raise ValueError(f"primitive must be one of {PRIMITIVES}, got {primitive!r}")
+        self.rows, self.cols, self.primitive = rows, cols, primitive
         self.max_c_in, self.max_c_out, self.max_k = max_c_in, max_c_out, max_k
         self.t_max = -(-max_c_in // rows)
         # At least one tile-address bit: zero-width signals upset Verilog linters.
@@ -80,32 +88,50 @@ class SystolicArray(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         R, C = self.rows, self.cols
-        m.submodules.grid = grid = SystolicGrid(R, C, self.depth)
-        m.submodules.fifo = fifo = SyncFIFOBuffered(width=self.y_layout.size,
-                                                    depth=self.fifo_depth)
-        full = Signal(2)  # bank b holds a complete, not yet consumed weight tile
+        m.submodules.grid = grid = SystolicGrid(R, C, self.depth, primitive=self.primitive)
+        m.submodules.fifo = fifo = SystolicFIFO(self.y_layout.size,
+                                                1 << (self.fifo_depth - 1).bit_length())
 
-        # Every decision flag (last beat, lane mask, credit) is a register computed one cycle
-        # ahead from counters of what remains, with single compares, for both outcomes
-        # (beat accepted or not): a handshake only selects between precomputed values.
-        # While a counter sits at its start it tracks the run-time shape every cycle.
+        # Timing: both ready signals are registers, computed a cycle ahead for both outcomes
+        # of the current handshake, so a handshake is one LUT (valid & ready) and every
+        # register it steers is at most two more LUT levels away. The flags those next-state
+        # functions need are registers too: whether the next beat / column / tile is the
+        # last is the sign bit of a counter kept at an offset (e.g. channels left - 2R - 1),
+        # never a compare behind the handshake, and the shape flags (c_in <= R, k == 1,
+        # k == 0, c_out <= C, last-beat lane mask) are registered from the inputs. That is
+        # safe under the "set a cycle before the first beat" rule: the x side cannot accept
+        # a beat until two cycles after the first weight beat.
+
+        # Banks: full[b] = bank b holds a complete, not yet consumed weight tile.
+        full = Signal(2)
+        cmd_en, cmd_set = Signal(), Signal(2)
+        rel_v, rel_b = Signal(R + C + 1), Signal(R + C + 1)
+        full_n = Cat(cmd_set[b] | (full[b] & ~(rel_v[-1] & (rel_b[-1] == b))) for b in range(2))
+        m.d.sync += full.eq(full_n)
 
         # Weight loader: beat i of a tile goes to row i % R, tile t = i // R of bank wb.
         wb, wt, wr = Signal(), Signal(self.tbits), Signal(range(max(R, 2)))
-        wleft = Signal(range(max(self.max_c_in, 2)))   # beats of this tile after this one
-        w_last, w_start = Signal(), Signal(init=1)
-        m.d.comb += self.w.ready.eq(~Mux(wb, full[1], full[0]))
-        w_fire = self.w.valid & self.w.ready
-        with m.If(Mux(w_fire, w_last, w_start)):
-            m.d.sync += [wleft.eq(self.c_in - 1), w_last.eq(self.c_in == 1), w_start.eq(1)]
-        with m.Elif(w_fire):
-            m.d.sync += [wleft.eq(wleft - 1), w_last.eq(wleft == 1), w_start.eq(0)]
-        # Registered write: the fan-out to R x C PEs gets a cycle of its own.
-        cmd_en, cmd_last, cmd_bank = Signal(), Signal(), Signal()
-        m.d.sync += [cmd_en.eq(w_fire), cmd_last.eq(w_fire & w_last), cmd_bank.eq(wb),
-                     grid.w_row.eq(wr), grid.w_addr.eq(Cat(wt, wb)),
+        wcnt = Signal(signed(self.max_c_in.bit_length() + 2))   # beats left after this - 2
+        w_last, w_start, w_rdy = Signal(), Signal(init=1), Signal(init=1)
+        m.d.comb += self.w.ready.eq(w_rdy)
+        w_fire = self.w.valid & w_rdy
+        w_load = Mux(w_fire, w_last, w_start)
+        m.d.sync += [
+            wcnt.eq(Mux(w_load, self.c_in - 3, Mux(w_fire, wcnt - 1, wcnt))),
+            w_last.eq(Mux(w_load, self.c_in == 1, Mux(w_fire, wcnt[-1], w_last))),
+            w_start.eq(w_load),
+            w_rdy.eq(~Mux(wb ^ (w_fire & w_last), full_n[1], full_n[0])),
+            cmd_en.eq(w_fire),
+            cmd_set.eq(Cat(w_fire & w_last & (wb == b) for b in range(2))),
+        ]
+        # Registered write, one address copy and enable per row (fan-out C PEs each).
+        w_en, w_addr = Signal(R), Signal(data.ArrayLayout(range(self.depth), R))
+        m.d.comb += [grid.w_en.eq(w_en), grid.w_addr.eq(w_addr)]
+        m.d.sync += [w_en.eq(Cat(w_fire & (wr == r) for r in range(R))),
                      grid.w_data.eq(self.w.payload)]
-        m.d.comb += grid.w_en.eq(cmd_en)
+        for r in range(R):
+            with m.If(w_fire & (wr == r)):
+                m.d.sync += w_addr[r].eq(Cat(wt, wb))
         with m.If(w_fire):
             with m.If(w_last):
                 m.d.sync += [wr.eq(0), wt.eq(0), wb.eq(~wb)]
@@ -116,61 +142,75 @@ class SystolicArray(wiring.Component):
 
         # Column streamer: T beats per column, k columns per output-channel tile.
         rb, xt = Signal(), Signal(self.tbits)
-        xrem = Signal(range(self.max_c_in + 1))        # channels of the column from this beat
-        kleft = Signal(range(self.max_k + 1))          # columns of the tile after this one
-        corem = Signal(range(self.max_c_out + 1))      # output channels from this tile
+        xcnt = Signal(signed(self.max_c_in.bit_length() + 2))   # channels left - 2R - 1
+        kcnt = Signal(signed(self.max_k.bit_length() + 2))      # columns left after this - 2
+        ccnt = Signal(signed(self.max_c_out.bit_length() + 2))  # channels left - 2C - 1
         col_start, k_start, co_start = Signal(init=1), Signal(init=1), Signal(init=1)
-        col_last, k_last, co_last, k_zero = Signal(), Signal(), Signal(), Signal()
-        lane_ok, credit = Signal(R), Signal()
+        col_last, k_last, co_last = Signal(), Signal(), Signal()
+        x_rdy = Signal()   # == has & ~k_zero & (~col_last | pending < fifo_depth)
+        tl_r = Signal()    # == col_last & k_last: the next beat ends the tile
+        kz_r = Signal()    # == has & k_zero: the tile (k = 0) ends without beats
+        cin_le, k_eq1, k_zero, co_le = Signal(), Signal(), Signal(), Signal()
+        last_mask = Signal(R)    # lanes of a column's last beat that are < C_in
         pending = Signal(range(self.fifo_depth + 1))
-        has = Mux(rb, full[1], full[0])
-        m.d.comb += self.x.ready.eq(has & ~k_zero & (~col_last | credit))
-        x_fire = self.x.valid & self.x.ready
+        m.d.sync += [cin_le.eq(self.c_in <= R), k_eq1.eq(self.k == 1), k_zero.eq(self.k == 0),
+                     co_le.eq(self.c_out <= C)]
+        rem, C1 = self.c_in - 1, Const(1, 1)
+        rem = rem[:exact_log2(R)] if R & (R - 1) == 0 else rem % R
+        # Lane 0 always holds a channel (C_in >= 1).
+        m.d.sync += last_mask.eq(Cat(C1 if r == 0 else rem >= r for r in range(R)))
+
+        m.d.comb += self.x.ready.eq(x_rdy)
+        x_fire = self.x.valid & x_rdy
         col_done = x_fire & col_last
-        tile_done = (col_done & k_last) | (has & k_zero)
-        with m.If(Mux(x_fire, col_last, col_start)):
-            m.d.sync += [xrem.eq(self.c_in), col_last.eq(self.c_in <= R), col_start.eq(1),
-                         lane_ok.eq(Cat(self.c_in > r for r in range(R)))]
-        with m.Elif(x_fire):
-            m.d.sync += [xrem.eq(xrem - R), col_last.eq(xrem <= 2 * R), col_start.eq(0),
-                         lane_ok.eq(Cat(xrem > r + R for r in range(R)))]
-        with m.If(Mux(col_done, k_last, k_start)):
-            m.d.sync += [kleft.eq(self.k - 1), k_last.eq(self.k == 1), k_start.eq(1)]
-        with m.Elif(col_done):
-            m.d.sync += [kleft.eq(kleft - 1), k_last.eq(kleft == 1), k_start.eq(0)]
-        with m.If(Mux(tile_done, co_last, co_start)):
-            m.d.sync += [corem.eq(self.c_out), co_last.eq(self.c_out <= C), co_start.eq(1)]
-        with m.Elif(tile_done):
-            m.d.sync += [corem.eq(corem - C), co_last.eq(corem <= 2 * C), co_start.eq(0)]
-        inc = col_done
+        tile_done = (x_fire & tl_r) | kz_r    # exclusive: x_rdy needs ~k_zero
+        x_load = Mux(x_fire, col_last, col_start)
+        k_load = Mux(col_done, k_last, k_start)
+        co_load = Mux(tile_done, co_last, co_start)
+        # Next col_last / k_last for both outcomes of the x handshake.
+        cl_n = Mux(col_start, cin_le, col_last)
+        cl_f = Mux(col_last, cin_le, xcnt[-1])
+        kl_n = Mux(k_start, k_eq1, k_last)
+        kl_f = Mux(col_last, Mux(k_last, k_eq1, kcnt[-1]), kl_n)
         dec = self.y.valid & self.y.ready
+        lt_d, lt_d1 = pending < self.fifo_depth, pending < self.fifo_depth - 1
+        cr_n = dec | lt_d
+        cr_f = Mux(col_last, Mux(dec, lt_d, lt_d1), cr_n)
+        rb_n, xt_n = rb ^ tile_done, Mux(x_fire, Mux(col_last, 0, xt + 1), xt)[:self.tbits]
+        has_n = Mux(rb ^ kz_r, full_n[1], full_n[0])
+        has_f = Mux(rb ^ tl_r, full_n[1], full_n[0])
         m.d.sync += [
-            k_zero.eq(self.k == 0),
-            pending.eq(pending + inc - dec),
-            credit.eq(Mux(inc & ~dec, pending < self.fifo_depth - 1,
-                          Mux(dec & ~inc, 1, pending < self.fifo_depth))),
+            xcnt.eq(Mux(x_load, self.c_in - (2 * R + 1), Mux(x_fire, xcnt - R, xcnt))),
+            col_last.eq(Mux(x_fire, cl_f, cl_n)), col_start.eq(x_load),
+            kcnt.eq(Mux(k_load, self.k - 3, Mux(col_done, kcnt - 1, kcnt))),
+            k_last.eq(Mux(x_fire, kl_f, kl_n)), k_start.eq(k_load),
+            ccnt.eq(Mux(co_load, self.c_out - (2 * C + 1),
+                        Mux(tile_done, ccnt - C, ccnt))),
+            co_last.eq(Mux(co_load, co_le, Mux(tile_done, ccnt[-1], co_last))),
+            co_start.eq(co_load),
+            tl_r.eq(Mux(x_fire, cl_f & kl_f, cl_n & kl_n)),
+            kz_r.eq(~x_fire & has_n & k_zero),
+            x_rdy.eq(~k_zero & Mux(x_fire, has_f & (~cl_f | cr_f), has_n & (~cl_n | cr_n))),
+            # Both neighbours precomputed: the handshakes only select.
+            pending.eq(Mux(col_done ^ dec, Mux(dec, pending - 1, pending + 1), pending)),
+            rb.eq(rb_n), xt.eq(xt_n),
         ]
 
         flags = Signal(FLAGS)
         m.d.comb += grid.flags.eq(flags)
-        m.d.sync += [flags.valid.eq(x_fire), grid.addr.eq(Cat(xt, rb)),
+        # The grid wants a beat's weight address a cycle ahead of the beat: a kept copy of
+        # (xt, rb), placed by the grid rather than by the controller.
+        m.d.comb += grid.addr.eq(kept_register(m, Cat(xt_n, rb_n), primitive=self.primitive,
+                                               name="addr_r"))
+        m.d.sync += [flags.valid.eq(x_fire),
                      flags.first.eq(xt == 0), flags.last.eq(col_last),
                      flags.tile_last.eq(k_last), flags.layer_last.eq(k_last & co_last)]
-        m.d.sync += [grid.x[r].eq(Mux(lane_ok[r], self.x.payload[r], 0)) for r in range(R)]
-        with m.If(x_fire):
-            m.d.sync += xt.eq(Mux(col_last, 0, xt + 1))
-        with m.If(tile_done):
-            m.d.sync += rb.eq(~rb)
+        m.d.sync += [grid.x[r].eq(Mux(col_last & ~last_mask[r], 0, self.x.payload[r]))
+                     for r in range(R)]
 
         # A bank is released only once the skewed reads of its last beat have left the
         # array (R + C cycles), so that the loader never overwrites weights still in use.
-        rel_v, rel_b = Signal(R + C + 1), Signal(R + C + 1)
         m.d.sync += [rel_v.eq(Cat(tile_done, rel_v)), rel_b.eq(Cat(rb, rel_b))]
-        for b in range(2):
-            with m.If(cmd_last & (cmd_bank == b)):
-                m.d.sync += full[b].eq(1)
-            with m.Elif(rel_v[-1] & (rel_b[-1] == b)):
-                m.d.sync += full[b].eq(0)
 
         # Output: the FIFO never overflows because x beats that complete a column are only
         # accepted while fewer than fifo_depth results are in flight or queued.
@@ -178,8 +218,8 @@ class SystolicArray(wiring.Component):
         m.d.comb += [fifo.w_en.eq(grid.y_flags.valid), out.data.eq(grid.y),
                      out.tile_last.eq(grid.y_flags.tile_last),
                      out.last.eq(grid.y_flags.layer_last),
-                     self.y.valid.eq(fifo.r_rdy), self.y.payload.eq(fifo.r_data),
-                     fifo.r_en.eq(self.y.ready)]
+                     self.y.valid.eq(fifo.r_valid), self.y.payload.eq(fifo.r_data),
+                     fifo.r_ready.eq(self.y.ready)]
         m.d.comb += self.busy.eq(full.any() | cmd_en | ~w_start | ~col_start | ~k_start
                                  | ~co_start | (pending != 0) | rel_v.any())
         return m

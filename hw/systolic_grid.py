@@ -6,6 +6,7 @@ from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.systolic_mult import kept_register
 from hw.systolic_pe import SystolicPE
 
 __all__ = ["FLAGS", "SystolicGrid", "psum_width"]
@@ -34,7 +35,7 @@ class SystolicGrid(wiring.Component):
     ``T`` input-channel tiles of a column (``first``/``last`` flags), and the C column results
     are deskewed into one output vector.
 
-    Latency ``R + C + 2`` cycles from ``x``/``addr``/``flags`` to ``y``/``y_flags``.
+    Latency ``R + C + 3`` cycles from ``x``/``addr``/``flags`` to ``y``/``y_flags``.
     Throughput one activation beat (R x C MACs) per cycle.
 
     Parameters
@@ -43,29 +44,36 @@ class SystolicGrid(wiring.Component):
         R and C, 1..32.
     depth : int
         Weight memory depth per PE (two banks), a power of two >= 2.
+    primitive : {"generic", "ecp5"}
+        PE multiplier variant (hw/systolic_mult.py).
 
     Members
     -------
     x : In(ArrayLayout(signed(8), R))
         Activation beat (input channels ``t*R .. t*R + R - 1`` of one column).
     addr : In(range(depth))
-        Bank and input-channel tile of ``x``'s weights.
+        Bank and input-channel tile of the weights of the beat presented on ``x`` in the
+        next cycle (the weight read starts a cycle ahead of the activation).
     flags : In(FLAGS)
-    w_en, w_row, w_addr : In(1), In(range(R)), In(range(depth))
+    w_en : In(R)
+        Row write enables (at most one set).
+    w_addr : In(ArrayLayout(range(depth), R))
+        Write address, one copy per row: a single copy would fan out to every LUT-RAM
+        of the array.
     w_data : In(ArrayLayout(signed(8), C))
-        Writes one weight per column into row ``w_row`` at ``w_addr``.
+        Writes one weight per column into the enabled row at its ``w_addr``.
     y : Out(ArrayLayout(signed(32), C))
         Column results, valid when ``y_flags.valid``; ``y_flags.last`` is always set then.
     y_flags : Out(FLAGS)
     """
 
-    def __init__(self, rows: int, cols: int, depth: int):
-        self.rows, self.cols, self.depth = rows, cols, depth
-        self.latency = rows + cols + 2
+    def __init__(self, rows: int, cols: int, depth: int, *, primitive: str = "generic"):
+        self.rows, self.cols, self.depth, self.primitive = rows, cols, depth, primitive
+        self.latency = rows + cols + 3
         super().__init__({
             "x": In(data.ArrayLayout(signed(8), rows)), "addr": In(range(depth)),
             "flags": In(FLAGS),
-            "w_en": In(1), "w_row": In(range(max(rows, 2))), "w_addr": In(range(depth)),
+            "w_en": In(rows), "w_addr": In(data.ArrayLayout(range(depth), rows)),
             "w_data": In(data.ArrayLayout(signed(8), cols)),
             "y": Out(data.ArrayLayout(signed(32), cols)), "y_flags": Out(FLAGS),
         })
@@ -81,18 +89,27 @@ class SystolicGrid(wiring.Component):
                 value = reg
             return value
 
+        def skew_a(r):
+            # Kept registers (see kept_register): row r's copy of the address must not be
+            # merged with the equal-valued registers of the PEs on the same anti-diagonal.
+            value = self.addr
+            for i in range(r):
+                value = kept_register(m, value, primitive=self.primitive, name=f"skew_a{r}_d{i}")
+            return value
+
         pes = [[None] * C for _ in range(R)]
         for r in range(R):
             for c in range(C):
-                pe = SystolicPE(self.depth, psum_width(r - 1) if r else 0, psum_width(r))
+                pe = SystolicPE(self.depth, psum_width(r - 1) if r else 0, psum_width(r),
+                                primitive=self.primitive)
                 m.submodules[f"pe_{r}_{c}"] = pes[r][c] = pe
-                m.d.comb += [pe.w_en.eq(self.w_en & (self.w_row == r)),
-                             pe.w_addr.eq(self.w_addr), pe.w_data.eq(self.w_data[c])]
+                m.d.comb += [pe.w_en.eq(self.w_en[r]), pe.w_addr.eq(self.w_addr[r]),
+                             pe.w_data.eq(self.w_data[c])]
                 if c == 0:
                     # Skew: row r lags row r - 1 by one cycle, like the partial sums.
                     m.d.comb += [
                         pe.x_in.eq(delay(self.x[r], signed(8), r, f"skew_x{r}")),
-                        pe.a_in.eq(delay(self.addr, range(self.depth), r, f"skew_a{r}")),
+                        pe.a_in.eq(skew_a(r)),
                     ]
                 else:
                     m.d.comb += [pe.x_in.eq(pes[r][c - 1].x_out),
@@ -100,9 +117,9 @@ class SystolicGrid(wiring.Component):
                 if r:
                     m.d.comb += pe.psum_in.eq(pes[r - 1][c].psum_out)
 
-        # Flags reach column c's accumulator with the partial sum of the same beat: R + 2
+        # Flags reach column c's accumulator with the partial sum of the same beat: R + 3
         # cycles to the bottom of column 0, then one more per column.
-        f = delay(self.flags, FLAGS, R + 2, "fl")
+        f = delay(self.flags, FLAGS, R + 3, "fl")
         for c in range(C):
             if c:
                 f = delay(f, FLAGS, 1, f"fl_c{c}")

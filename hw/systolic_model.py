@@ -45,7 +45,7 @@ def cycle_model(rows: int, cols: int, c_in: int, c_out: int, k: int, *,
     t_beats = _ceil(c_in, rows)
     n = _ceil(c_out, cols)
     depth = rows + cols + 8 if fifo_depth is None else fifo_depth
-    lat = rows + cols + 5        # x handshake -> y valid (grid R + C + 2, FIFO 2, issue 1)
+    lat = rows + cols + 5        # x handshake -> y valid (grid R + C + 3, FIFO 1, issue 1)
     full = [False, False]
     wb = wci = wsent = 0
     cmd = None                   # bank whose last weight beat is in the write register

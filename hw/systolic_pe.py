@@ -7,6 +7,8 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from hw.systolic_mult import SystolicMult, kept_register
+
 __all__ = ["SystolicPE"]
 
 
@@ -17,13 +19,16 @@ class SystolicPE(wiring.Component):
     every cycle, multiplies the activation arriving from its left neighbour by the weight at
     the address that travels with that activation, adding the product to the partial sum
     arriving from above. Activations and addresses move one PE right per cycle; partial sums
-    move one PE down per cycle (two cycles after the activation passed the PE).
+    move one PE down per cycle (three cycles after the activation passed the PE).
 
-    The multiplier has a register on both sides (``x_r``/weight read register in,
-    ``p`` out) so that an ECP5 MULT18X18D or iCE40 SB_MAC16 is timed register to register.
+    Pipeline: ``x_out`` and the weight read registers (the read starts a cycle earlier,
+    from ``a_in``); the multiplier (hw/systolic_mult.py)
+    with a register on both sides, generic or the input and output registers of an ECP5
+    MULT18X18D (``primitive="ecp5"``), which nextpnr then times register to register;
+    ``psum_out``.
 
     Latency: ``x_out``/``a_out`` 1 cycle after ``x_in``/``a_in``; ``psum_out`` holds
-    ``psum_in + x * w`` 2 cycles after ``x_out``. Throughput one MAC per cycle, no flow
+    ``psum_in + x * w`` 3 cycles after ``x_out``. Throughput one MAC per cycle, no flow
     control.
 
     Parameters
@@ -32,16 +37,19 @@ class SystolicPE(wiring.Component):
         Weight memory depth, a power of two >= 2.
     psum_in_width, psum_out_width : int
         Widths of the partial sums entering (0: the PE is in the top row) and leaving.
+    primitive : {"generic", "ecp5"}
+        Multiplier variant (:class:`hw.systolic_mult.SystolicMult`).
 
     Members
     -------
     x_in : In(signed(8))
         Activation from the left.
     a_in : In(range(depth))
-        Weight address travelling with ``x_in``.
+        Weight address of the activation that arrives at ``x_in`` in the next cycle.
     x_out : Out(signed(8))
     a_out : Out(range(depth))
-        ``x_in``/``a_in`` registered, to the right neighbour.
+        ``x_in``/``a_in`` registered, to the right neighbour (``a_out`` is a kept
+        register, see :func:`hw.systolic_mult.kept_register`).
     psum_in : In(signed(psum_in_width))
         Partial sum from above (absent in the top row).
     psum_out : Out(signed(psum_out_width))
@@ -49,13 +57,14 @@ class SystolicPE(wiring.Component):
         Weight memory write port (the loader writes the bank not being read).
     """
 
-    def __init__(self, depth: int, psum_in_width: int, psum_out_width: int):
+    def __init__(self, depth: int, psum_in_width: int, psum_out_width: int, *,
+                 primitive: str = "generic"):
         if depth < 2 or depth & (depth - 1):
             raise ValueError(f"depth must be a power of two >= 2, got {depth}")
         if not 0 <= psum_in_width <= psum_out_width <= 32:
             raise ValueError("psum widths must satisfy 0 <= psum_in_width <= psum_out_width "
                              f"<= 32, got {psum_in_width}, {psum_out_width}")
-        self.depth = depth
+        self.depth, self.primitive = depth, primitive
         members = {
             "x_in": In(signed(8)), "a_in": In(range(depth)),
             "x_out": Out(signed(8)), "a_out": Out(range(depth)),
@@ -70,14 +79,20 @@ class SystolicPE(wiring.Component):
         m = Module()
         m.submodules.mem = mem = Memory(shape=signed(8), depth=self.depth, init=[])
         wr = mem.write_port()
+        # The address arrives a cycle ahead of its activation, so the weight gets two
+        # registers (read register next to the LUT-RAM, then one next to the DSP) while the
+        # activation gets one (x_out): the LUT-RAM read mux and the route into a DSP block
+        # do not fit one 5 ns cycle together.
         rd = mem.read_port()
+        w_r = Signal(signed(8), reset_less=True)
+        m.submodules.mult = mult = SystolicMult(self.primitive)
         m.d.comb += [wr.en.eq(self.w_en), wr.addr.eq(self.w_addr), wr.data.eq(self.w_data),
-                     rd.addr.eq(self.a_in)]
-        m.d.sync += [self.x_out.eq(self.x_in), self.a_out.eq(self.a_in)]
+                     rd.addr.eq(self.a_in), mult.a.eq(self.x_out), mult.b.eq(w_r)]
+        m.d.sync += [self.x_out.eq(self.x_in), w_r.eq(rd.data)]
+        m.d.comb += self.a_out.eq(kept_register(m, self.a_in, primitive=self.primitive,
+                                                name="a_r"))
 
-        # The read port's output register and x_out are the multiplier's input registers.
-        p = Signal(signed(16))
-        m.d.sync += p.eq(self.x_out * rd.data)
+        p = mult.p
         if hasattr(self, "psum_in"):
             m.d.sync += self.psum_out.eq(self.psum_in + p)
         else:

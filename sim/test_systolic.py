@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from runner import BUILD, run_cocotb
+from runner import BUILD, ROOT, run_cocotb
 
 from hw.systolic import SystolicArray
 
@@ -35,6 +35,24 @@ def test_systolic_random(rows, cols, shapes, stall, bp):
     name = f"systolic_{rows}x{cols}"
     dut = SystolicArray(rows, cols, max_c_in=16, max_c_out=16, max_k=32)
     run_cocotb(dut, name=name, test_module="tb_systolic",
+               config=dict(rows=rows, cols=cols, seed=seed, stall=stall, backpressure=bp,
+                           count=len(shapes), layers=_save(name, _random_layers(seed, shapes))))
+
+
+@pytest.mark.parametrize("rows,cols,shapes,stall,bp", [
+    (4, 4, [(8, 8, 20), (6, 10, 9), (4, 4, 1), (5, 3, 0), (16, 4, 5)], 0.2, 0.3),
+    (8, 8, [(16, 16, 24), (13, 9, 7)], 0.0, 0.0),
+])
+def test_systolic_ecp5_primitive(rows, cols, shapes, stall, bp):
+    # The build that synthesis measures on ECP5: every PE multiplier is a MULT18X18D with its
+    # input and output registers and the address pipeline is kept TRELLIS_FFs, run on the
+    # behavioural models in sim/models/.
+    seed = 19 * rows + cols
+    name = f"systolic_ecp5_{rows}x{cols}"
+    dut = SystolicArray(rows, cols, max_c_in=16, max_c_out=16, max_k=32, primitive="ecp5")
+    run_cocotb(dut, name=name, test_module="tb_systolic",
+               extra_sources=[ROOT / "sim" / "models" / f"{prim}.v"
+                              for prim in ("MULT18X18D", "TRELLIS_FF")],
                config=dict(rows=rows, cols=cols, seed=seed, stall=stall, backpressure=bp,
                            count=len(shapes), layers=_save(name, _random_layers(seed, shapes))))
 

@@ -169,7 +169,8 @@ def test_accumulator_extreme():
 
 @pytest.mark.filterwarnings("ignore:.*created but never used")
 @pytest.mark.parametrize("kw", [dict(rows=0), dict(cols=33), dict(max_c_in=0),
-                                dict(max_c_in=4097), dict(max_c_out=0), dict(max_k=0)])
+                                dict(max_c_in=4097), dict(max_c_out=0), dict(max_k=0),
+                                dict(primitive="ice40")])
 def test_bad_parameters(kw):
     with pytest.raises(ValueError, match=next(iter(kw))):
         SystolicArray(**{"rows": 2, "cols": 2, **kw})
