@@ -6,7 +6,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .haar_fifo import LutFIFO
+from .haar_fifo import FIFO_MEMORIES, LutFIFO
 from .haar_stage import HaarStage, entry_layout
 
 __all__ = ["HaarForward", "check_haar_params"]
@@ -45,7 +45,7 @@ class HaarForward(wiring.Component):
     marks the frame's final beat.
 
     Throughput one pixel per cycle sustained (the output FIFO absorbs the bursts of the odd
-    rows); latency about ``Wp + 8`` cycles from the first pixel to the first coefficient. Two
+    rows); latency about ``Wp + 11`` cycles from the first pixel to the first coefficient. Two
     idle cycles open each frame.
 
     Parameters
@@ -63,6 +63,10 @@ class HaarForward(wiring.Component):
     fifo_depth : int or None
         Output FIFO depth in quads, 4..65536 (default ``max_width * 5 // 8 + 8``, enough for
         no input stall at full output rate).
+    fifo_memory : {"lut", "memory", "ecp5"}
+        Storage of that FIFO: LUT RAM (default); portable memories with a registered read;
+        ECP5 DP16KD block RAMs with their output register (one more cycle of latency;
+        ``sim/models/DP16KD.v`` simulates them).
 
     Members
     -------
@@ -79,11 +83,14 @@ class HaarForward(wiring.Component):
 
     def __init__(self, lanes: int = 1, groups: int = 1, *, max_width: int = 128,
                  max_height: int = 128, levels: int = 3, in_bits: int = 8,
-                 fifo_depth: int | None = None):
+                 fifo_depth: int | None = None, fifo_memory: str = "lut"):
         check_haar_params(lanes, groups, max_width, max_height, levels, in_bits, 2, 16)
         if fifo_depth is None:
             fifo_depth = max_width * 5 // 8 + 8
         _check_int("fifo_depth", fifo_depth, 4, 65536)
+        if fifo_memory not in FIFO_MEMORIES:
+            raise ValueError(f"fifo_memory must be one of {FIFO_MEMORIES}, got {fifo_memory!r}")
+        self.fifo_memory = fifo_memory
         self.lanes, self.groups, self.levels, self.in_bits = lanes, groups, levels, in_bits
         self.max_width, self.max_height, self.fifo_depth = max_width, max_height, fifo_depth
         self.coef_bits = 2 * levels + in_bits
@@ -138,7 +145,12 @@ class HaarForward(wiring.Component):
         xpad, ypad = Signal(), Signal()
         for st in stages:
             m.d.comb += [st.wp.eq(wp), st.hp.eq(hp), st.wp1.eq(wp1), st.hp1.eq(hp1)]
+        # Stage 1 reads its input from a register (`s1`), not through the padding mux: the
+        # zero mux would otherwise sit in front of the stage's first adder.
         s1 = stages[0].i
+        fe_ready = ~s1.valid | s1.ready
+        with m.If(s1.valid & s1.ready):
+            m.d.sync += s1.valid.eq(0)
         pad = xpad | ypad
         at_first = (x == 0) & (y == 0)
         at_last = (x == w1) & (y == h1)
@@ -150,17 +162,17 @@ class HaarForward(wiring.Component):
         # (`size_ok`), the second opens the frame or refuses it (consuming its `first` beat).
         opening, size_ok = Signal(), Signal()
         # One unconditional assignment: Icarus can miss the time-0 evaluation of an `always @*`.
-        m.d.comb += self.i.ready.eq(Mux(active, ~pad & s1.ready,
+        m.d.comb += self.i.ready.eq(Mux(active, ~pad & fe_ready,
                                         Mux(opening, ~size_ok, ~self.i.payload.first)))
         with m.If(active):
-            m.d.comb += [
-                s1.valid.eq(pad | self.i.valid),
-                s1.payload.eq(Mux(pad, 0, self.i.payload.data)),
-            ]
+            # Loaded whenever free (not only with a sample): fewer terms in its enable.
+            with m.If(fe_ready):
+                m.d.sync += s1.payload.eq(Mux(pad, 0, self.i.payload.data))
             with m.If(self.i.valid & self.i.ready & ((self.i.payload.first != at_first)
                                                      | (self.i.payload.last != at_last))):
                 m.d.sync += self.error.eq(1)
-            with m.If(s1.valid & s1.ready):
+            with m.If((pad | self.i.valid) & fe_ready):
+                m.d.sync += s1.valid.eq(1)
                 with m.If(x == wp1):
                     m.d.sync += [x.eq(0), xpad.eq(0), y.eq(y + 1)]
                     with m.If(y == h1):
@@ -191,40 +203,48 @@ class HaarForward(wiring.Component):
                 ]
 
         # Merge the detail quads, lowest level first: level 1 produces every second cycle and
-        # must never wait, the rarer higher levels fill the gaps. The winner goes into the
-        # write register `wq`, so the FIFOs' write enables come from registers only. The FIFO
-        # holds LH, HL, HH; the top level's LL goes to `llfifo` in the same cycle. Both are LUT
-        # RAM (ECP5 block RAM is too slow for 200 MHz) with registered flags.
-        m.submodules.fifo = fifo = LutFIFO(width=self.ent.size, depth=self.fifo_depth)
+        # must never wait, the rarer higher levels fill the gaps. The FIFO holds LH, HL, HH;
+        # the top level's LL goes to `llfifo` (LUT RAM) in the same cycle.
+        m.submodules.fifo = fifo = LutFIFO(width=self.ent.size, depth=self.fifo_depth,
+                                           memory=self.fifo_memory)
         m.submodules.llfifo = llfifo = LutFIFO(width=self.coef_bits * self.lanes,
                                                depth=self.ll_depth)
+        # A quad is granted only while both FIFOs have two free words (`free`: three a cycle
+        # ago), so `wq` is written in the next cycle unconditionally: the write enables are
+        # the registers `wq_valid`, `wq_ll_v`.
         wq, wq_ll = Signal(self.ent), Signal.like(self.o.payload.data)
-        wq_valid, wq_top = Signal(), Signal()
-        m.d.comb += [fifo.w_data.eq(wq), fifo.w_en.eq(wq_valid & llfifo.w_rdy),
-                     llfifo.w_data.eq(wq_ll), llfifo.w_en.eq(wq_valid & wq_top & fifo.w_rdy)]
-        free = ~wq_valid | (fifo.w_rdy & llfifo.w_rdy)
-        with m.If(wq_valid & fifo.w_rdy & llfifo.w_rdy):
-            m.d.sync += wq_valid.eq(0)
+        wq_valid, wq_ll_v = Signal(), Signal()
+        m.d.comb += [fifo.w_data.eq(wq), fifo.w_en.eq(wq_valid),
+                     llfifo.w_data.eq(wq_ll), llfifo.w_en.eq(wq_ll_v)]
+        free = Signal()
+        m.d.sync += free.eq(fifo.w_rdy3 & llfifo.w_rdy3)
+        m.d.sync += [wq_valid.eq(0), wq_ll_v.eq(0)]
         taken = Const(0)
         for k, st in enumerate(stages):
             grant = st.det.valid & ~taken
             m.d.comb += st.det.ready.eq(grant & free)
             with m.If(grant & free):
-                det = st.det.payload
-                m.d.sync += [wq_valid.eq(1), wq_top.eq(k == levels - 1), wq.p0.eq(det.p0),
-                             wq.lvl.eq(det.lvl), wq.last.eq(det.last),
-                             [wq.v[j].eq(det.v[j]) for j in range(3)]]
-                if k == levels - 1:
-                    m.d.sync += wq_ll.eq(det.v[3])
+                m.d.sync += [wq_valid.eq(1), wq_ll_v.eq(k == levels - 1)]
             taken = taken | st.det.valid
+        # `wq` is written into the FIFO in the cycle after it is loaded, or dropped: it takes
+        # the highest-priority quad every cycle, with no enable (no path from `free`).
+        with m.Switch(Cat(st.det.valid for st in stages)):
+            for k, st in enumerate(stages):
+                with m.Case("-" * (levels - 1 - k) + "1" + "0" * k):
+                    det = st.det.payload
+                    m.d.sync += [wq.p0.eq(det.p0), wq.lvl.eq(det.lvl), wq.top.eq(det.top),
+                                 wq.last.eq(det.last),
+                                 [wq.v[j].eq(det.v[j]) for j in range(3)]]
+        m.d.sync += wq_ll.eq(stages[-1].det.payload.v[3])
 
         # Serializer: slots 0..2 (LH, HL, HH) of every quad, then slot 3 (LL, the head of
-        # `llfifo`) at the top. The quad is first copied into `cur`: the FIFO's LUT-RAM read
-        # must not feed the slot control or its own read enable.
-        cur = Signal(self.ent)
-        cur_valid = Signal()
+        # `llfifo`) at the top. The current quad is the FIFO's head register; the LL of a top
+        # quad was written with it and has reached the head of `llfifo` by slot 3 (both heads
+        # refill within three cycles of a read).
+        cur = data.View(self.ent, fifo.r_data)
+        cur_valid = fifo.r_rdy
         slot = Signal(2)
-        top = cur.lvl == levels - 1
+        top = cur.top
         end_slot = Mux(top, 3, 2)
         s = Signal(levels)
         with m.Switch(cur.lvl):
@@ -242,18 +262,21 @@ class HaarForward(wiring.Component):
                     m.d.comb += [offset.eq(off),
                                  value.eq(cur.v[k] if k < 3 else llfifo.r_data)]
         # `sv`/`sp` is the serializer's output register; a skid register (`kv`/`kp`) sits
-        # between it and `o`, so `o.ready` only loads these two registers and the slot, FIFO
-        # read and count logic depends on registers only (`advance`).
+        # between it and `o`, so `o.ready` loads only the output register. `at_end` (slot ==
+        # end_slot) and `adv_end` (advance & at_end, from next-state values) are registers;
+        # a quad is current while `at_end` is set, so `adv_end` alone drops it: the FIFO read,
+        # which enables the FIFO's wide head registers, is a flip-flop (and `top` for llfifo).
         sv, sp = Signal(), Signal(self.out_layout)
         kv, kp = Signal(), Signal(self.out_layout)
         advance = ~sv | ~kv
-        finishing = cur_valid & advance & (slot == end_slot)
-        load = fifo.r_rdy & (~cur_valid | finishing)
-        m.d.comb += [fifo.r_en.eq(load), llfifo.r_en.eq(finishing & top)]
-        with m.If(load):
-            m.d.sync += [cur.eq(fifo.r_data), cur_valid.eq(1)]
-        with m.Elif(finishing):
-            m.d.sync += cur_valid.eq(0)
+        at_end, adv_end, at_end_n = Signal(), Signal(), Signal()
+        finishing = adv_end
+        m.d.comb += [fifo.r_en.eq(finishing), llfifo.r_en.eq(finishing & top),
+                     at_end_n.eq(Mux(advance & cur_valid, ~at_end & (slot + 1 == end_slot),
+                                     at_end))]
+        sv_n = Mux(advance, cur_valid, sv)
+        kv_n = Mux(~self.o.valid | self.o.ready, 0, kv | sv)
+        m.d.sync += [at_end.eq(at_end_n), adv_end.eq(~(sv_n & kv_n) & at_end_n)]
         with m.If(advance):
             m.d.sync += sv.eq(cur_valid)
             with m.If(cur_valid):
@@ -261,12 +284,16 @@ class HaarForward(wiring.Component):
                     sp.data.eq(value),
                     # The slot's offset bits are zero in p0: OR instead of an adder.
                     sp.p.eq(cur.p0 | offset),
-                    sp.last.eq(cur.last & (slot == end_slot)),
-                    slot.eq(Mux(slot == end_slot, 0, slot + 1)),
+                    sp.last.eq(cur.last & at_end),
+                    slot.eq(Mux(at_end, 0, slot + 1)),
                 ]
         with m.If(~self.o.valid | self.o.ready):
             m.d.sync += [self.o.valid.eq(sv | kv), self.o.payload.eq(Mux(kv, kp, sp)),
                          kv.eq(0)]
         with m.Elif(sv & ~kv):
-            m.d.sync += [kv.eq(1), kp.eq(sp)]
+            m.d.sync += kv.eq(1)
+        # `kp` matters only while `kv` is set: loaded whenever `kv` is clear, its enable
+        # does not depend on `o.ready`.
+        with m.If(~kv):
+            m.d.sync += kp.eq(sp)
         return m

@@ -1,4 +1,4 @@
-"""Synchronous FIFO in distributed (LUT) RAM with an asynchronous head, for the Haar units."""
+"""Synchronous FIFO in LUT RAM or block RAM with a registered head, for the Haar units."""
 
 from __future__ import annotations
 
@@ -7,26 +7,47 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["LutFIFO"]
+from .topk_mem import BankedMemory
+
+__all__ = ["LutFIFO", "FIFO_MEMORIES"]
+
+#: Storage choices: LUT RAM; portable memories with a registered synchronous read (block RAM
+#: as Yosys infers it); ECP5 DP16KD instances with their output register (``REGMODE_B =
+#: "OUTREG"``, ``hw.topk_mem.BankedMemory``).
+FIFO_MEMORIES = ("lut", "memory", "ecp5")
 
 
 class LutFIFO(wiring.Component):
-    """First-word-fall-through FIFO whose storage is forced into LUT RAM.
+    """First-word-fall-through FIFO in LUT RAM (or block RAM), with a registered head.
 
-    ECP5 block RAM has a clock-to-output time of about 5.8 ns without its (unused by Yosys)
-    output register, more than a 200 MHz period; LUT RAM is read asynchronously. The read
-    address is the read pointer register itself, so ``r_data`` is valid as soon as ``r_rdy``
-    is and no path runs from ``r_en`` into the RAM. ``w_rdy`` and ``r_rdy`` are registers.
+    ECP5 block RAM has a clock-to-output time of about 5.8 ns without its output register
+    (which Yosys' inference leaves off), more than a 200 MHz period; LUT RAM is read
+    asynchronously. With ``memory = "lut"`` words are fetched from the RAM into a read register
+    (loaded every cycle, no enable: the RAM address is the fetch pointer register, so the
+    path is pointer -> RAM -> bank multiplexer -> flip-flop; above 64 words the even and odd
+    words are two memories, each read into a register, then the 2:1 choice: one more cycle);
+    with ``"ecp5"`` the DP16KD's own output register plays that part (one more cycle). From
+    there words go into a two-word
+    head buffer (``r_data`` is its first register). A word is fetched only while the head
+    buffer and the read pipeline hold at most one word between them, so fetching, the
+    pointers, the count and the flags depend on registers only, never on ``r_en``.
+    ``w_rdy``, ``w_rdy3`` and ``r_rdy`` are registers.
 
-    Latency: a word written in cycle t can be read in cycle t + 1. Throughput: one write and
-    one read per cycle, also when full or empty is being left.
+    Latency: a word written in cycle t can be read in cycle t + 3 (LUT RAM up to 64 words)
+    or t + 4 (deeper LUT RAM, block RAM). Throughput: one write per cycle; one read every
+    second or third cycle sustained (the Haar serializer reads one word per three or four
+    output beats), one per cycle while the head buffer holds two words.
 
     Parameters
     ----------
     width : int
         Bits per word, >= 1.
     depth : int
-        Words, >= 2.
+        Words of RAM, >= 2 (the head buffer and the read pipeline hold up to two more).
+    memory : {"lut", "memory", "ecp5"}
+        LUT RAM (forced with ``ram_style``); portable memories with a registered synchronous
+        read; or ECP5 DP16KD block RAMs with their output register (``sim/models/DP16KD.v``
+        simulates them).
 
     Members
     -------
@@ -35,49 +56,104 @@ class LutFIFO(wiring.Component):
     w_en : In(1)
         Write ``w_data`` (ignored while ``w_rdy`` is low).
     w_rdy : Out(1)
-        Not full.
+        The RAM is not full.
+    w_rdy3 : Out(1)
+        At least three words of RAM free: registered once more by the writer, it still
+        guarantees room for a word accepted into a register in front of the FIFO and written
+        in the next cycle without looking at ``w_rdy`` (a registered write enable).
     r_data : Out(width)
-        Oldest word, valid while ``r_rdy``.
+        Oldest word (a register), valid while ``r_rdy``.
     r_en : In(1)
         Drop the oldest word (ignored while ``r_rdy`` is low).
     r_rdy : Out(1)
         Not empty.
     """
 
-    def __init__(self, *, width: int, depth: int):
+    def __init__(self, *, width: int, depth: int, memory: str = "lut"):
         if isinstance(width, bool) or not isinstance(width, int) or width < 1:
             raise ValueError(f"width must be an integer >= 1, got {width!r}")
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
             raise ValueError(f"depth must be an integer >= 2, got {depth!r}")
-        self.width, self.depth = width, depth
+        if memory not in FIFO_MEMORIES:
+            raise ValueError(f"memory must be one of {FIFO_MEMORIES}, got {memory!r}")
+        self.width, self.depth, self.memory = width, depth, memory
         super().__init__({
             "w_data": In(width), "w_en": In(1), "w_rdy": Out(1, init=1),
+            "w_rdy3": Out(1, init=int(depth >= 3)),
             "r_data": Out(width), "r_en": In(1), "r_rdy": Out(1),
         })
 
     def elaborate(self, platform):
         m = Module()
         depth = self.depth
-        m.submodules.mem = mem = Memory(shape=self.width, depth=depth, init=[],
-                                        attrs={"ram_style": "distributed"})
-        wr = mem.write_port()
-        rd = mem.read_port(domain="comb")
         wptr, rptr = Signal(range(depth)), Signal(range(depth))
-        count = Signal(range(depth + 1))
+        count = Signal(range(depth + 1))  # words in the RAM
+        nonempty = Signal()
+        # Head buffer: q0 (= r_data, valid r_rdy), q1; `d1` is the end of the read pipeline,
+        # `f` its valid bits (a word fetched in cycle t is in d1 from t + len(f)).
+        q1, d1 = Signal(self.width), Signal(self.width)
+        q1v = Signal()
+        held = Signal(range(5))  # r_rdy + q1v + words in the read pipeline, as a register
+        fetch = nonempty & (held <= 1)
         w = self.w_en & self.w_rdy
-        r = self.r_en & self.r_rdy
-        m.d.comb += [wr.addr.eq(wptr), wr.data.eq(self.w_data), wr.en.eq(w),
-                     rd.addr.eq(rptr), self.r_data.eq(rd.data)]
+        pop = self.r_en & self.r_rdy
+        if self.memory == "lut" and depth > 64:
+            # More than four 16-word LUT-RAM banks: even and odd words in two memories, each
+            # read into a register (a 3:1 bank multiplexer at 88 words), then the 2:1 choice.
+            half = (depth + 1) // 2
+            de, do, sel = Signal(self.width), Signal(self.width), Signal()
+            for k, dk in enumerate((de, do)):
+                mk = Memory(shape=self.width, depth=half, init=[],
+                            attrs={"ram_style": "distributed"})
+                m.submodules[f"mem{k}"] = mk
+                wk, rk = mk.write_port(), mk.read_port(domain="comb")
+                m.d.comb += [wk.addr.eq(wptr >> 1), wk.data.eq(self.w_data),
+                             wk.en.eq(w & (wptr[0] == k)), rk.addr.eq(rptr >> 1)]
+                m.d.sync += dk.eq(rk.data)
+            m.d.sync += [sel.eq(rptr[0]), d1.eq(Mux(sel, do, de))]
+            f = [Signal(name="f1"), Signal(name="f2")]
+        elif self.memory == "lut":
+            m.submodules.mem = mem = Memory(shape=self.width, depth=depth, init=[],
+                                            attrs={"ram_style": "distributed"})
+            wr, rd = mem.write_port(), mem.read_port(domain="comb")
+            m.d.comb += [wr.addr.eq(wptr), wr.data.eq(self.w_data), wr.en.eq(w),
+                         rd.addr.eq(rptr)]
+            m.d.sync += d1.eq(rd.data)
+            f = [Signal(name="f1")]
+        else:
+            m.submodules.mem = mem = BankedMemory(self.width, depth, primitive=self.memory)
+            wr, rd = mem.wr, mem.rd
+            m.d.comb += [d1.eq(rd.data), wr.addr.eq(wptr), wr.data.eq(self.w_data),
+                         wr.en.eq(w), rd.addr.eq(rptr)]
+            f = [Signal(name="f1"), Signal(name="f2")]
+        f1 = f[-1]
+        m.d.sync += [f[0].eq(fetch), *(b.eq(a) for a, b in zip(f, f[1:], strict=False)),
+                     held.eq(held + fetch - pop)]
         with m.If(w):
             m.d.sync += wptr.eq(Mux(wptr == depth - 1, 0, wptr + 1))
-        with m.If(r):
+        with m.If(fetch):
             m.d.sync += rptr.eq(Mux(rptr == depth - 1, 0, rptr + 1))
         # The flags are computed from the count register only, never from a compare of the
-        # updated count; `count +- 1` are precomputed, so the late `r_en` only drives muxes.
+        # updated count; `count +- 1` are precomputed, so the late `fetch` only drives muxes.
         up, down = Signal.like(count), Signal.like(count)
         m.d.comb += [up.eq(count + 1), down.eq(count - 1)]
-        with m.If(w & ~r):
-            m.d.sync += [count.eq(up), self.r_rdy.eq(1), self.w_rdy.eq(count != depth - 1)]
-        with m.Elif(r & ~w):
-            m.d.sync += [count.eq(down), self.w_rdy.eq(1), self.r_rdy.eq(count != 1)]
+        with m.If(w & ~fetch):
+            m.d.sync += [count.eq(up), nonempty.eq(1), self.w_rdy.eq(count != depth - 1),
+                         self.w_rdy3.eq(count < depth - 3)]
+        with m.Elif(fetch & ~w):
+            m.d.sync += [count.eq(down), self.w_rdy.eq(1), self.w_rdy3.eq(count <= depth - 2),
+                         nonempty.eq(count != 1)]
+        # Head buffer: the word in d1 goes to q0 if that is free (or being read) and q1 is
+        # empty, else to q1; q1 moves up when q0 is read. q0 is loaded whenever it is free,
+        # also with nothing to load: its enable (`width` flip-flops) has four inputs.
+        # q1 is likewise loaded whenever it is empty or moves up.
+        q0_free = ~self.r_rdy | self.r_en
+        with m.If(q0_free):
+            m.d.sync += [self.r_data.eq(Mux(q1v, q1, d1)), self.r_rdy.eq(q1v | f1)]
+            with m.If(q1v):
+                m.d.sync += q1v.eq(f1)
+        with m.Elif(f1):
+            m.d.sync += q1v.eq(1)
+        with m.If(q0_free | ~q1v):
+            m.d.sync += q1.eq(d1)
         return m

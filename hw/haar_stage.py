@@ -17,13 +17,15 @@ def entry_layout(lanes: int, levels: int, in_bits: int, pbits: int,
     ``v`` slots 0..2 hold LH, HL, HH (already shifted to the common scale), slot 3 the LL of
     the top level (unused below it; ``slots = 3`` drops it, as in the output FIFO, which keeps
     the LL in a FIFO of its own); ``p0`` is the position of the quad's (oi, oj) corner in the
-    block, ``lvl`` the level minus one, ``last`` marks the frame's final quad.
+    block, ``lvl`` the level minus one, ``top`` is set at the top level (a register bit for
+    the serializer, instead of a compare of ``lvl``), ``last`` marks the frame's final quad.
     """
     cb = 2 * levels + in_bits
     return data.StructLayout({
         "v": data.ArrayLayout(data.ArrayLayout(signed(cb), lanes), slots),
         "p0": unsigned(pbits),
         "lvl": unsigned(2),
+        "top": 1,
         "last": 1,
     })
 
@@ -110,6 +112,13 @@ class HaarStage(wiring.Component):
         # (wp - 1) >> (lvl - 1) = band width - 1, since wp is a multiple of 2**levels.
         wl1, hl1 = self.wp1 >> (lvl - 1), self.hp1 >> (lvl - 1)
         odd_r, odd_c = row[0], col[0]
+        # col == band width - 1, row == band height - 1, kept in registers (updated with the
+        # counters; a band is at least two samples wide and high, so neither holds at 0).
+        col_end, row_end = Signal(), Signal()
+        # Band width and height - 2, registered: the sizes change two cycles before a frame's
+        # first sample can reach a stage (the frame opening), and stay until it has passed.
+        wl2, hl2 = Signal.like(col), Signal.like(row)
+        m.d.sync += [wl2.eq(wl1 - 1), hl2.eq(hl1 - 1)]
         produce = odd_r & odd_c
         # The butterfly takes two cycles: `mid` holds the first adder level of a quad until
         # both output registers are empty. A produce input waits only for `mid`.
@@ -162,7 +171,7 @@ class HaarStage(wiring.Component):
             m.d.sync += [
                 mid_valid.eq(1),
                 mid.p0.eq(rowbase + p_local),
-                mid.last.eq(int(self.top) & (row == hl1) & (col == wl1)),
+                mid.last.eq(int(self.top) & row_end & col_end),
             ]
             for k in range(lanes):
                 a, b = rdata[0][k], rdata[1][k]
@@ -177,6 +186,7 @@ class HaarStage(wiring.Component):
                 self.det.valid.eq(1),
                 ent.p0.eq(mid.p0),
                 ent.lvl.eq(lvl - 1),
+                ent.top.eq(int(self.top)),
                 ent.last.eq(mid.last),
             ]
             if not self.top:
@@ -194,9 +204,10 @@ class HaarStage(wiring.Component):
         # A block row of this band ends after 2*2**sh input rows.
         block_row_end = odd_r if sh == 0 else odd_r & row[1:1 + sh].all()
         with m.If(accept):
-            with m.If(col == wl1):
-                m.d.sync += col.eq(0)
-                with m.If(row == hl1):
+            m.d.sync += col_end.eq(~col_end & (col == wl2))
+            with m.If(col_end):
+                m.d.sync += [col.eq(0), row_end.eq(~row_end & (row == hl2))]
+                with m.If(row_end):
                     m.d.sync += [row.eq(0), rowbase.eq(0)]
                 with m.Else():
                     m.d.sync += row.eq(row + 1)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 from runner import run_cocotb
 
 from hw.haar import HaarForward
+
+MODELS = Path(__file__).resolve().parent / "models"
 
 
 def frames(*specs):
@@ -15,13 +18,14 @@ def frames(*specs):
 
 
 def run(name, *, lanes, levels, max_width, max_height, specs, seed, stall=0.3,
-        backpressure=0.5, in_bits=8):
+        backpressure=0.5, in_bits=8, fifo_memory="lut"):
     dut = HaarForward(lanes=lanes, max_width=max_width, max_height=max_height, levels=levels,
-                      in_bits=in_bits)
+                      in_bits=in_bits, fifo_memory=fifo_memory)
     run_cocotb(dut, name=name, test_module="tb_haar",
                config=dict(seed=seed, lanes=lanes, levels=levels, in_bits=in_bits,
                            pbits=dut.pbits, stall=stall, backpressure=backpressure,
-                           frames=specs))
+                           frames=specs),
+               extra_sources=[MODELS / "DP16KD.v"] if fifo_memory == "ecp5" else ())
 
 
 def test_haar_photos_extremes():
@@ -30,6 +34,15 @@ def test_haar_photos_extremes():
         specs=frames(("astronaut", 16, 64), ("camera", 8, 16), ("random", 16, 8),
                      ("low", 8, 8), ("high", 8, 16), ("checker", 16, 16), ("hot", 8, 16),
                      ("random", 13, 21), ("camera", 24, 64)))
+
+
+def test_haar_dp16kd_fifo():
+    """The output FIFO in instantiated DP16KD block RAMs (output register on), simulated by
+    sim/models/DP16KD.v: photos, extremes, padding, with stalls and backpressure."""
+    run("haar_fwd_dp16kd", lanes=4, levels=3, max_width=32, max_height=24, seed=13,
+        fifo_memory="ecp5",
+        specs=frames(("camera", 24, 32), ("astronaut", 16, 32), ("checker", 8, 16),
+                     ("random", 13, 21), ("high", 8, 32)))
 
 
 @pytest.mark.slow

