@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, ClockSignal, Const, Instance, Module, Mux, Signal, signed
+from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.topk import score_bits
+from hw.ecp5_mult import mult18x18d
 
 
 class ScoreAccumulator(wiring.Component):
@@ -99,7 +100,8 @@ class ScoreAccumulator(wiring.Component):
 
         width = 2 * self.coef_bits - 1  # (-2**(coef_bits-1))**2 = 2**(2*coef_bits-2)
         if self.primitive == "ecp5":
-            level = [self._mult18(m, q, i)[:width] for i, q in enumerate(self.i_data)]
+            level = [mult18x18d(m, q, q, f"mult{i}")[:width]
+                     for i, q in enumerate(self.i_data)]
             stage([], width)  # the side band follows the multipliers' two registers
             stage([], width)
         else:
@@ -123,21 +125,3 @@ class ScoreAccumulator(wiring.Component):
             self.o_valid.eq(valid & end), self.o_score.eq(total), self.o_tag.eq(tag),
         ]
         return m
-
-    def _mult18(self, m, q, i):
-        """``q * q`` in a MULT18X18D with input and output registers (2 cycles)."""
-        a = Cat(q, *([q[-1]] * (18 - len(q))))  # sign extension to 18 bits
-        p = Signal(36, name=f"sq{i}")
-        ports = {f"o_P{j}": p[j] for j in range(36)}
-        for j in range(18):
-            ports.update({f"i_A{j}": a[j], f"i_B{j}": a[j], f"i_C{j}": Const(0, 1)})
-        for j in range(4):
-            ports.update({f"i_CLK{j}": ClockSignal() if j == 0 else Const(0, 1),
-                          f"i_CE{j}": Const(1, 1), f"i_RST{j}": Const(0, 1)})
-        ports.update({"i_SIGNEDA": Const(1, 1), "i_SIGNEDB": Const(1, 1),
-                      "i_SOURCEA": Const(0, 1), "i_SOURCEB": Const(0, 1)})
-        m.submodules[f"mult{i}"] = Instance(
-            "MULT18X18D", p_REG_INPUTA_CLK="CLK0", p_REG_INPUTB_CLK="CLK0",
-            p_REG_PIPELINE_CLK="NONE", p_REG_OUTPUT_CLK="CLK0", p_GSR="DISABLED",
-            p_RESETMODE="SYNC", p_SOURCEB_MODE="B_SHIFT", p_MULT_BYPASS="DISABLED", **ports)
-        return p
