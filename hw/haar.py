@@ -227,17 +227,17 @@ class HaarForward(wiring.Component):
                 m.d.sync += [wq_valid.eq(1), wq_ll_v.eq(k == levels - 1)]
             taken = taken | st.det.valid
         # `wq` is written into the FIFO in the cycle after it is loaded, or dropped: it takes
-        # the highest-priority quad every cycle, with no enable (no path from `free`). The top
-        # level is the default case: its payload is loaded when no quad is valid, which is
-        # harmless (`wq_valid` stays low) and leaves no hold path.
+        # the highest-priority quad every cycle, with no enable (no path from `free`). It holds
+        # when no quad is valid (an explicit default, so the case is complete).
         with m.Switch(Cat(st.det.valid for st in stages)):
             for k, st in enumerate(stages):
-                last = k == levels - 1
-                with m.Default() if last else m.Case("-" * (levels - 1 - k) + "1" + "0" * k):
+                with m.Case("-" * (levels - 1 - k) + "1" + "0" * k):
                     det = st.det.payload
                     m.d.sync += [wq.p0.eq(det.p0), wq.lvl.eq(det.lvl), wq.top.eq(det.top),
                                  wq.last.eq(det.last),
                                  [wq.v[j].eq(det.v[j]) for j in range(3)]]
+            with m.Default():
+                m.d.sync += wq.eq(wq)
         m.d.sync += wq_ll.eq(stages[-1].det.payload.v[3])
 
         # Serializer: slots 0..2 (LH, HL, HH) of every quad, then slot 3 (LL, the head of
