@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, ClockSignal, Const, Instance, Module, Signal, signed
+from amaranth.hdl import ClockSignal, Const, Instance, Module, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+
+from hw.ecp5_mult import mult18x18d
 
 __all__ = ["PRIMITIVES", "SystolicMult", "kept_register"]
 
@@ -76,21 +78,6 @@ class SystolicMult(wiring.Component):
             m.d.sync += [a_r.eq(self.a), b_r.eq(self.b), self.p.eq(a_r * b_r)]
             return m
 
-        # 18-bit signed operands: sign-extend the int8 values, SIGNEDA/SIGNEDB set.
-        a18 = Cat(self.a, *([self.a[-1]] * 10))
-        b18 = Cat(self.b, *([self.b[-1]] * 10))
-        p36 = Signal(36)
-        ports = {f"o_P{j}": p36[j] for j in range(36)}
-        for j in range(18):
-            ports.update({f"i_A{j}": a18[j], f"i_B{j}": b18[j], f"i_C{j}": Const(0, 1)})
-        for j in range(4):
-            ports.update({f"i_CLK{j}": ClockSignal() if j == 0 else Const(0, 1),
-                          f"i_CE{j}": Const(1, 1), f"i_RST{j}": Const(0, 1)})
-        ports.update({"i_SIGNEDA": Const(1, 1), "i_SIGNEDB": Const(1, 1),
-                      "i_SOURCEA": Const(0, 1), "i_SOURCEB": Const(0, 1)})
-        m.submodules.dsp = Instance(
-            "MULT18X18D", p_REG_INPUTA_CLK="CLK0", p_REG_INPUTB_CLK="CLK0",
-            p_REG_PIPELINE_CLK="NONE", p_REG_OUTPUT_CLK="CLK0", p_GSR="DISABLED",
-            p_RESETMODE="SYNC", p_SOURCEB_MODE="B_SHIFT", p_MULT_BYPASS="DISABLED", **ports)
-        m.d.comb += self.p.eq(p36[:16])
+        # The DSP's input and output registers are the generic build's a_r/b_r and p.
+        m.d.comb += self.p.eq(mult18x18d(m, self.a, self.b, "dsp")[:16])
         return m
