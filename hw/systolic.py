@@ -30,7 +30,7 @@ class SystolicArray(wiring.Component):
     must be set a cycle before a layer's first beat and held while ``busy``; k = 0 consumes
     the weights and produces nothing.
 
-    Latency ``C_in + R + C + 6`` cycles from the first weight beat to the first result;
+    Latency ``C_in + R + C + 8`` cycles from the first weight beat to the first result;
     throughput one x beat (R x C MACs) per cycle, one y beat per ``T`` cycles.
 
     Parameters
@@ -74,7 +74,7 @@ class SystolicArray(wiring.Component):
         self.tbits = max(1, (self.t_max - 1).bit_length())
         self.depth = 2 << self.tbits
         # Results in flight from an accepted x beat to a readable y beat, plus slack.
-        self.fifo_depth = rows + cols + 8
+        self.fifo_depth = rows + cols + 10
         self.y_layout = data.StructLayout({
             "data": data.ArrayLayout(signed(32), cols), "tile_last": 1, "last": 1})
         super().__init__({
@@ -152,7 +152,9 @@ class SystolicArray(wiring.Component):
         kz_r = Signal()    # == has & k_zero: the tile (k = 0) ends without beats
         cin_le, k_eq1, k_zero, co_le = Signal(), Signal(), Signal(), Signal()
         last_mask = Signal(R)    # lanes of a column's last beat that are < C_in
-        pending = Signal(range(self.fifo_depth + 1))
+        # Results in flight or queued, as a thermometer code (pending[i] == count > i): the
+        # credit checks below are then single flip-flops, not compares behind a counter.
+        pending = Signal(self.fifo_depth)
         m.d.sync += [cin_le.eq(self.c_in <= R), k_eq1.eq(self.k == 1), k_zero.eq(self.k == 0),
                      co_le.eq(self.c_out <= C)]
         rem, C1 = self.c_in - 1, Const(1, 1)
@@ -173,7 +175,7 @@ class SystolicArray(wiring.Component):
         kl_n = Mux(k_start, k_eq1, k_last)
         kl_f = Mux(col_last, Mux(k_last, k_eq1, kcnt[-1]), kl_n)
         dec = self.y.valid & self.y.ready
-        lt_d, lt_d1 = pending < self.fifo_depth, pending < self.fifo_depth - 1
+        lt_d, lt_d1 = ~pending[-1], ~pending[-2]
         cr_n = dec | lt_d
         cr_f = Mux(col_last, Mux(dec, lt_d, lt_d1), cr_n)
         rb_n, xt_n = rb ^ tile_done, Mux(x_fire, Mux(col_last, 0, xt + 1), xt)[:self.tbits]
@@ -192,7 +194,8 @@ class SystolicArray(wiring.Component):
             kz_r.eq(~x_fire & has_n & k_zero),
             x_rdy.eq(~k_zero & Mux(x_fire, has_f & (~cl_f | cr_f), has_n & (~cl_n | cr_n))),
             # Both neighbours precomputed: the handshakes only select.
-            pending.eq(Mux(col_done ^ dec, Mux(dec, pending - 1, pending + 1), pending)),
+            pending.eq(Mux(col_done ^ dec, Mux(dec, pending[1:], Cat(C1, pending[:-1])),
+                           pending)),
             rb.eq(rb_n), xt.eq(xt_n),
         ]
 
@@ -221,5 +224,5 @@ class SystolicArray(wiring.Component):
                      self.y.valid.eq(fifo.r_valid), self.y.payload.eq(fifo.r_data),
                      fifo.r_ready.eq(self.y.ready)]
         m.d.comb += self.busy.eq(full.any() | cmd_en | ~w_start | ~col_start | ~k_start
-                                 | ~co_start | (pending != 0) | rel_v.any())
+                                 | ~co_start | pending[0] | rel_v.any())
         return m

@@ -35,7 +35,7 @@ class SystolicGrid(wiring.Component):
     ``T`` input-channel tiles of a column (``first``/``last`` flags), and the C column results
     are deskewed into one output vector.
 
-    Latency ``R + C + 3`` cycles from ``x``/``addr``/``flags`` to ``y``/``y_flags``.
+    Latency ``R + C + 5`` cycles from ``x``/``addr``/``flags`` to ``y``/``y_flags``.
     Throughput one activation beat (R x C MACs) per cycle.
 
     Parameters
@@ -69,7 +69,7 @@ class SystolicGrid(wiring.Component):
 
     def __init__(self, rows: int, cols: int, depth: int, *, primitive: str = "generic"):
         self.rows, self.cols, self.depth, self.primitive = rows, cols, depth, primitive
-        self.latency = rows + cols + 3
+        self.latency = rows + cols + 5
         super().__init__({
             "x": In(data.ArrayLayout(signed(8), rows)), "addr": In(range(depth)),
             "flags": In(FLAGS),
@@ -117,18 +117,26 @@ class SystolicGrid(wiring.Component):
                 if r:
                     m.d.comb += pe.psum_in.eq(pes[r - 1][c].psum_out)
 
-        # Flags reach column c's accumulator with the partial sum of the same beat: R + 3
-        # cycles to the bottom of column 0, then one more per column.
-        f = delay(self.flags, FLAGS, R + 3, "fl")
+        # Flags reach column c's accumulator with the partial sum of the same beat: R + 5
+        # cycles to the bottom of column 0 (the column register included), then one more per
+        # column.
+        f = delay(self.flags, FLAGS, R + 5, "fl")
+        acc_bits = min(32, psum_width(R * (self.depth // 2) - 1))
         for c in range(C):
             if c:
                 f = delay(f, FLAGS, 1, f"fl_c{c}")
-            col = pes[R - 1][c].psum_out
-            acc = Signal(signed(32), name=f"acc{c}")
+            # Registered next to the accumulator: the bottom PE's DSP row may be far from it.
+            col = Signal(signed(psum_width(R - 1)), name=f"col{c}", reset_less=True)
+            m.d.sync += col.eq(pes[R - 1][c].psum_out)
+            # As wide as a sum of all the channels a bank holds needs (24 bits at 8 x 8,
+            # max_c_in 256), sign-extended to int32 at the output: a shorter carry chain. The
+            # restart zeroes the accumulator operand in front of the adder, so that the sum
+            # goes straight into the register.
+            acc = Signal(signed(acc_bits), name=f"acc{c}")
             with m.If(f.valid):
-                m.d.sync += acc.eq(Mux(f.first, col, acc + col))
+                m.d.sync += acc.eq(Mux(f.first, 0, acc) + col)
             # Deskew: column c is C - 1 - c cycles early.
-            m.d.comb += self.y[c].eq(delay(acc, signed(32), C - 1 - c, f"dsk{c}"))
+            m.d.comb += self.y[c].eq(delay(acc, signed(acc_bits), C - 1 - c, f"dsk{c}"))
         out_f = Signal(FLAGS)
         m.d.sync += [out_f.eq(f), out_f.valid.eq(f.valid & f.last)]
         m.d.comb += self.y_flags.eq(out_f)

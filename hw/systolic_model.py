@@ -27,14 +27,14 @@ def cycle_bound(rows: int, cols: int, c_in: int, c_out: int, k: int) -> int:
     """Analytic upper bound (k >= 1), exact when ``k * T >= c_in + R + C + 2``.
 
     ``fill + ceil(C_out/C) * ceil(C_in/R) * k + drain`` with fill = the first tile's weight
-    load (``C_in + 1``) and drain = the pipeline (``R + C + 5``); tiles after the first take
+    load (``C_in + 1``) and drain = the pipeline (``R + C + 7``); tiles after the first take
     ``max(k * T, C_in + R + C + 2)`` cycles (the next-but-one tile's weights load into a bank
     that is only released ``R + C + 1`` cycles after its last column).
     """
     t = _ceil(c_in, rows)
     n = _ceil(c_out, cols)
     p = k * t
-    return c_in + rows + cols + 6 + p + (n - 1) * max(p, c_in + rows + cols + 2)
+    return c_in + rows + cols + 8 + p + (n - 1) * max(p, c_in + rows + cols + 2)
 
 
 def cycle_model(rows: int, cols: int, c_in: int, c_out: int, k: int, *,
@@ -44,8 +44,8 @@ def cycle_model(rows: int, cols: int, c_in: int, c_out: int, k: int, *,
         raise ValueError(f"k must be >= 1 for a cycle count, got {k}")
     t_beats = _ceil(c_in, rows)
     n = _ceil(c_out, cols)
-    depth = rows + cols + 8 if fifo_depth is None else fifo_depth
-    lat = rows + cols + 5        # x handshake -> y valid (grid R + C + 3, FIFO 1, issue 1)
+    depth = rows + cols + 10 if fifo_depth is None else fifo_depth
+    lat = rows + cols + 7        # x handshake -> y valid (grid R + C + 5, FIFO 1, issue 1)
     full = [False, False]
     wb = wci = wsent = 0
     cmd = None                   # bank whose last weight beat is in the write register

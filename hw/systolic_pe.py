@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Signal, signed
+from amaranth.hdl import Array, Module, Signal, signed
 from amaranth.lib import wiring
+from amaranth.lib.data import ArrayLayout
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
+from amaranth.utils import exact_log2
 
 from hw.systolic_mult import SystolicMult, kept_register
 
@@ -19,16 +21,16 @@ class SystolicPE(wiring.Component):
     every cycle, multiplies the activation arriving from its left neighbour by the weight at
     the address that travels with that activation, adding the product to the partial sum
     arriving from above. Activations and addresses move one PE right per cycle; partial sums
-    move one PE down per cycle (three cycles after the activation passed the PE).
+    move one PE down per cycle (four cycles after the activation passed the PE).
 
     Pipeline: ``x_out`` and the weight read registers (the read starts a cycle earlier,
     from ``a_in``); the multiplier (hw/systolic_mult.py)
     with a register on both sides, generic or the input and output registers of an ECP5
-    MULT18X18D (``primitive="ecp5"``), which nextpnr then times register to register;
-    ``psum_out``.
+    MULT18X18D (``primitive="ecp5"``), which nextpnr then times register to register; a
+    product register in the fabric; ``psum_out``.
 
     Latency: ``x_out``/``a_out`` 1 cycle after ``x_in``/``a_in``; ``psum_out`` holds
-    ``psum_in + x * w`` 3 cycles after ``x_out``. Throughput one MAC per cycle, no flow
+    ``psum_in + x * w`` 4 cycles after ``x_out``. Throughput one MAC per cycle, no flow
     control.
 
     Parameters
@@ -77,22 +79,35 @@ class SystolicPE(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.mem = mem = Memory(shape=signed(8), depth=self.depth, init=[])
-        wr = mem.write_port()
         # The address arrives a cycle ahead of its activation, so the weight gets two
-        # registers (read register next to the LUT-RAM, then one next to the DSP) while the
-        # activation gets one (x_out): the LUT-RAM read mux and the route into a DSP block
-        # do not fit one 5 ns cycle together.
-        rd = mem.read_port()
+        # registers while the activation gets one (x_out). They sit after each 16-word bank's
+        # asynchronous read and after the bank multiplexer: a deep LUT-RAM read (address ->
+        # LUT-RAM -> 4:1 or 8:1 mux, 6.4 ns at depth 64) does not fit a 5 ns cycle, and the
+        # route into a DSP block needs a register of its own.
+        banks = max(1, self.depth // 16)
+        size = self.depth // banks
+        lo = exact_log2(size)
+        a_r = kept_register(m, self.a_in, primitive=self.primitive, name="a_r")
+        bank_r = Signal(ArrayLayout(signed(8), banks), reset_less=True)
+        for b in range(banks):
+            m.submodules[f"mem{b}"] = mem = Memory(shape=signed(8), depth=size, init=[])
+            wr, rd = mem.write_port(), mem.read_port(domain="comb")
+            hit = self.w_addr[lo:] == b if banks > 1 else 1
+            m.d.comb += [wr.en.eq(self.w_en & hit), wr.addr.eq(self.w_addr[:lo]),
+                         wr.data.eq(self.w_data), rd.addr.eq(self.a_in[:lo])]
+            m.d.sync += bank_r[b].eq(rd.data)
         w_r = Signal(signed(8), reset_less=True)
+        # An Array index (a case), not a View's dynamic index (a wide shift).
+        m.d.sync += w_r.eq(Array(bank_r)[a_r[lo:]] if banks > 1 else bank_r[0])
         m.submodules.mult = mult = SystolicMult(self.primitive)
-        m.d.comb += [wr.en.eq(self.w_en), wr.addr.eq(self.w_addr), wr.data.eq(self.w_data),
-                     rd.addr.eq(self.a_in), mult.a.eq(self.x_out), mult.b.eq(w_r)]
-        m.d.sync += [self.x_out.eq(self.x_in), w_r.eq(rd.data)]
-        m.d.comb += self.a_out.eq(kept_register(m, self.a_in, primitive=self.primitive,
-                                                name="a_r"))
+        m.d.comb += [mult.a.eq(self.x_out), mult.b.eq(w_r), self.a_out.eq(a_r)]
+        m.d.sync += self.x_out.eq(self.x_in)
 
-        p = mult.p
+        # The DSP blocks sit in fixed rows across the die, so the route from a DSP's output
+        # register to the adder (placed between it and the PE above) takes 3.7-4.3 ns at 8 x 8:
+        # a fabric register splits it from the adder.
+        p = Signal(signed(16), reset_less=True)
+        m.d.sync += p.eq(mult.p)
         if hasattr(self, "psum_in"):
             m.d.sync += self.psum_out.eq(self.psum_in + p)
         else:

@@ -39,17 +39,19 @@ def test_systolic_random(rows, cols, shapes, stall, bp):
                            count=len(shapes), layers=_save(name, _random_layers(seed, shapes))))
 
 
-@pytest.mark.parametrize("rows,cols,shapes,stall,bp", [
-    (4, 4, [(8, 8, 20), (6, 10, 9), (4, 4, 1), (5, 3, 0), (16, 4, 5)], 0.2, 0.3),
-    (8, 8, [(16, 16, 24), (13, 9, 7)], 0.0, 0.0),
+@pytest.mark.parametrize("rows,cols,max_c_in,shapes,stall,bp", [
+    # max_c_in 128 on 4 rows: 64-word PE memories of four LUT-RAM banks, all of them used.
+    (4, 4, 128, [(128, 8, 5), (6, 10, 9), (4, 4, 1), (5, 3, 0), (70, 4, 3)], 0.2, 0.3),
+    (8, 8, 16, [(16, 16, 24), (13, 9, 7)], 0.0, 0.0),
 ])
-def test_systolic_ecp5_primitive(rows, cols, shapes, stall, bp):
+def test_systolic_ecp5_primitive(rows, cols, max_c_in, shapes, stall, bp):
     # The build that synthesis measures on ECP5: every PE multiplier is a MULT18X18D with its
     # input and output registers and the address pipeline is kept TRELLIS_FFs, run on the
     # behavioural models in sim/models/.
     seed = 19 * rows + cols
     name = f"systolic_ecp5_{rows}x{cols}"
-    dut = SystolicArray(rows, cols, max_c_in=16, max_c_out=16, max_k=32, primitive="ecp5")
+    dut = SystolicArray(rows, cols, max_c_in=max_c_in, max_c_out=16, max_k=32,
+                        primitive="ecp5")
     run_cocotb(dut, name=name, test_module="tb_systolic",
                extra_sources=[ROOT / "sim" / "models" / f"{prim}.v"
                               for prim in ("MULT18X18D", "TRELLIS_FF")],
