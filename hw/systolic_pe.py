@@ -84,7 +84,9 @@ class SystolicPE(wiring.Component):
         # asynchronous read and after the bank multiplexer: a deep LUT-RAM read (address ->
         # LUT-RAM -> 4:1 or 8:1 mux, 6.4 ns at depth 64) does not fit a 5 ns cycle, and the
         # route into a DSP block needs a register of its own.
-        banks = max(1, self.depth // 16)
+        # Banks only where the memory is LUT RAM (ECP5); elsewhere (iCE40: block RAM, whose
+        # read is registered) each bank would take a block RAM of its own.
+        banks = max(1, self.depth // 16) if self.primitive == "ecp5" else 1
         size = self.depth // banks
         lo = exact_log2(size)
         a_r = kept_register(m, self.a_in, primitive=self.primitive, name="a_r")

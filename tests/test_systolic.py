@@ -135,10 +135,11 @@ def test_layers_exact_and_cycles(rows, cols, shapes):
             assert cycles <= cycle_bound(rows, cols, c_in, c_out, k)
 
 
-def test_banked_weight_memory():
-    # max_c_in = 64 on 2 rows: 32 tiles per bank, a 64-word PE memory built of four 16-word
-    # LUT-RAM banks behind a registered 4:1 multiplexer; three C_out tiles alternate between
-    # the two halves (double buffer), so every bank is written and read.
+def test_deep_weight_memory():
+    # max_c_in = 64 on 2 rows: 32 tiles per bank half, a 64-word PE memory (one memory in the
+    # generic build; the ECP5 build's four 16-word LUT-RAM banks are simulated by
+    # sim/test_systolic.py); three C_out tiles alternate between the two halves (double
+    # buffer), so every word is written and read.
     seed = 64
     print(f"seed={seed}")
     rng = np.random.default_rng(seed)
