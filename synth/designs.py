@@ -71,6 +71,18 @@ DESIGNS: tuple[Design, ...] = (
         Config({"lanes": 4, "max_width": 128, "max_height": 128}),
         Config({"lanes": 8, "max_width": 128, "max_height": 128}),
     )),
+    # The units at 4 and 8 lanes built as lane slices (hw/lane_split.py, docs/haar.md). The
+    # first config is only for lint and `make verilog` (no device: Verilator has no DP16KD).
+    Design("haar_forward_split", "hw.lane_split:split_forward", (
+        Config({"lanes": 4, "parts": 2, "max_width": 128, "max_height": 128}, ()),
+        Config({"lanes": 4, "parts": 4, "max_width": 128, "max_height": 128,
+                "fifo_memory": "ecp5"}),
+        Config({"lanes": 8, "parts": 8, "max_width": 128, "max_height": 128,
+                "fifo_memory": "ecp5"}),
+    )),
+    Design("haar_inverse_split", "hw.lane_split:split_inverse", (
+        Config({"lanes": 8, "parts": 8, "max_width": 128, "max_height": 128}),
+    )),
     Design("topk", "hw.topk:TopK", (
         Config({"lanes": 16, "max_n": 4096}),
         Config({"lanes": 32, "max_n": 4096}),
@@ -87,8 +99,12 @@ DESIGNS: tuple[Design, ...] = (
         Config({"rows": 8, "cols": 8, "primitive": "ecp5"}),
     )),
     Design("requant", "hw.requant:Requantizer", (
-        Config({"lanes": 1}, (ECP5, ICE40)),
-        Config({"lanes": 8}),
+        # Default (lint, make verilog): the portable build. On ECP5 the partial products are
+        # MULT18X18D with their registers (sim/test_requant.py simulates that build);
+        # 8 lanes of int16 is what follows an 8 x 8 systolic array.
+        Config({"lanes": 1}, (ICE40,)),
+        Config({"lanes": 1, "primitive": "ecp5"}),
+        Config({"lanes": 8, "out_width": 16, "primitive": "ecp5"}),
     )),
 )
 
