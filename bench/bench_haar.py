@@ -32,10 +32,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from amaranth.sim import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from haar_harness import full_rate_cycles  # noqa: E402
 
 from hw.haar import HaarForward  # noqa: E402
 from hw.ihaar import HaarInverse  # noqa: E402
@@ -48,32 +49,7 @@ WIDTH, HEIGHT, LANES = 128, 128, (1, 4, 8)
 def measure(dut, beats, n_out):
     """Feed ``beats`` at full rate, output always ready: cycle of every accepted input and
     output beat."""
-    t_in, t_out = [], []
-
-    async def bench(ctx):
-        ctx.set(dut.width, WIDTH)
-        ctx.set(dut.height, SIM_ROWS)
-        ctx.set(dut.o.ready, 1)
-        k, cycle = 0, 0
-        while len(t_out) < n_out:
-            if k < len(beats):
-                ctx.set(dut.i.payload, beats[k])
-                ctx.set(dut.i.valid, 1)
-            else:
-                ctx.set(dut.i.valid, 0)
-            _, _, i_ok, o_ok = await ctx.tick().sample(dut.i.valid & dut.i.ready,
-                                                      dut.o.valid & dut.o.ready)
-            if i_ok:
-                t_in.append(cycle)
-                k += 1
-            if o_ok:
-                t_out.append(cycle)
-            cycle += 1
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    t_in, t_out = full_rate_cycles(dut, beats, n_out, width=WIDTH, height=SIM_ROWS)
     return np.array(t_in), np.array(t_out)
 
 

@@ -10,7 +10,7 @@ from amaranth_streams import stream_get, stream_put
 
 from golden.haar import pad_to
 
-__all__ = ["coef_beats", "pixel_beats", "run_forward", "run_inverse"]
+__all__ = ["coef_beats", "full_rate_cycles", "pixel_beats", "run_forward", "run_inverse"]
 
 
 def pixel_beats(x):
@@ -84,3 +84,33 @@ def run_inverse(dut, frames, *, stall=0.0, backpressure=0.0, seed=0):
     out, cycles = _run(dut, [(coef_beats(z), h, w) for z, h, w in frames], n_out,
                        stall=stall, backpressure=backpressure, seed=seed)
     return out, cycles[1]
+
+
+def full_rate_cycles(dut, beats, n_out, *, width, height):
+    """Feed ``beats`` at full rate into a ``width`` x ``height`` frame, output always ready:
+    the cycles of every accepted input beat and of the first ``n_out`` output beats."""
+    t_in, t_out = [], []
+
+    async def bench(ctx):
+        ctx.set(dut.width, width)
+        ctx.set(dut.height, height)
+        ctx.set(dut.o.ready, 1)
+        k, cycle = 0, 0
+        while len(t_out) < n_out:
+            ctx.set(dut.i.valid, k < len(beats))
+            if k < len(beats):
+                ctx.set(dut.i.payload, beats[k])
+            *_, i_ok, o_ok = await ctx.tick().sample(dut.i.valid & dut.i.ready,
+                                                    dut.o.valid & dut.o.ready)
+            if i_ok:
+                t_in.append(cycle)
+                k += 1
+            if o_ok:
+                t_out.append(cycle)
+            cycle += 1
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    return t_in, t_out

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 from amaranth_streams import stream_get, stream_put
-from haar_harness import coef_beats, pixel_beats
+from haar_harness import coef_beats, full_rate_cycles, pixel_beats
 
 from golden.haar import pad_to
 from golden.int_haar import int_dwt2, int_idwt2
@@ -131,29 +131,7 @@ def test_inverse(lanes, parts, shift, buf):
 
 def out_cycles(dut, beats, n_out):
     """Full-rate input, output always ready: the cycle of every output beat."""
-    got = []
-
-    async def bench(ctx):
-        ctx.set(dut.width, 8)
-        ctx.set(dut.height, 8)
-        ctx.set(dut.o.ready, 1)
-        k, cycle = 0, 0
-        while len(got) < n_out:
-            ctx.set(dut.i.valid, k < len(beats))
-            if k < len(beats):
-                ctx.set(dut.i.payload, beats[k])
-            *_, i_ok, o_ok = await ctx.tick().sample(dut.i.valid & dut.i.ready,
-                                                    dut.o.valid & dut.o.ready)
-            k += bool(i_ok)
-            if o_ok:
-                got.append(cycle)
-            cycle += 1
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
-    return np.array(got)
+    return np.array(full_rate_cycles(dut, beats, n_out, width=8, height=8)[1])
 
 
 @pytest.mark.parametrize("unit", ["forward", "inverse"])
