@@ -8,7 +8,8 @@ Writes ``build/bench/haar.json`` and ``build/bench/haar.md``. Usage::
 
 ``--merge`` keeps the configurations of an earlier ``haar.json`` that this run does not redo;
 for a configuration it does redo with other seeds, on the same netlist (equal LUT, FF, carry,
-block-RAM and LUT-RAM counts and mapping), the seeds are pooled (``fmax_mhz_all``).
+block-RAM and LUT-RAM counts and mapping), the seeds are pooled (``fmax_mhz_all``); with
+``--no-synth`` it updates the simulated figures and keeps the synthesized ones.
 ``--fifo-memory`` lists the storages of the forward unit's output FIFO to measure (LUT RAM,
 keys ``lanesN``; DP16KD block RAM, keys ``lanesN_bram``). ``--parts`` measures lane-sliced
 units (``hw.lane_split.LaneSplit``: ``P`` independent copies of ``N / P`` lanes each), with
@@ -218,6 +219,9 @@ def measure_lanes(args, res, save, lanes, parts):
     def record(kind, key, cfg):
         if not args.no_synth:
             cfg = pool(res[kind].get(key), cfg)
+        else:
+            # Simulation-only figures update a merged record; its synthesis figures stay.
+            cfg = (res[kind].get(key) or {}) | cfg
         res[kind][key] = cfg
         save()
         print(f"{kind} {key}: {cfg}", flush=True)

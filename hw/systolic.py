@@ -30,7 +30,7 @@ class SystolicArray(wiring.Component):
     must be set a cycle before a layer's first beat and held while ``busy``; k = 0 consumes
     the weights and produces nothing.
 
-    Latency ``C_in + R + C + 8`` cycles from the first weight beat to the first result;
+    Latency ``C_in + R + C + 11`` cycles from the first weight beat to the first result;
     throughput one x beat (R x C MACs) per cycle, one y beat per ``T`` cycles.
 
     Parameters
@@ -74,7 +74,7 @@ class SystolicArray(wiring.Component):
         self.tbits = max(1, (self.t_max - 1).bit_length())
         self.depth = 2 << self.tbits
         # Results in flight from an accepted x beat to a readable y beat, plus slack.
-        self.fifo_depth = rows + cols + 10
+        self.fifo_depth = rows + cols + 12
         self.y_layout = data.StructLayout({
             "data": data.ArrayLayout(signed(32), cols), "tile_last": 1, "last": 1})
         super().__init__({
@@ -102,12 +102,21 @@ class SystolicArray(wiring.Component):
         # safe under the "set a cycle before the first beat" rule: the x side cannot accept
         # a beat until two cycles after the first weight beat.
 
-        # Banks: full[b] = bank b holds a complete, not yet consumed weight tile.
-        full = Signal(2)
-        cmd_en, cmd_set = Signal(), Signal(2)
+        # Banks: full[b] = bank b holds a loaded tile that the reader has not finished;
+        # held[b] = its tile is finished, but the skewed reads of its last beat are still in
+        # the array (released R + C + 1 cycles later). A tile's last weight beat is in the
+        # loader's write register (cmd_set), then in the PEs' write registers (cmd_set2): the
+        # bank is full once that write is done. The loader writes a bank only while it is
+        # neither full, held nor pending (claimed).
+        full, held = Signal(2), Signal(2)
+        cmd_en, cmd_set, cmd_en2, cmd_set2 = Signal(), Signal(2), Signal(), Signal(2)
         rel_v, rel_b = Signal(R + C + 1), Signal(R + C + 1)
-        full_n = Cat(cmd_set[b] | (full[b] & ~(rel_v[-1] & (rel_b[-1] == b))) for b in range(2))
-        m.d.sync += full.eq(full_n)
+        rel = Cat(rel_v[-1] & (rel_b[-1] == b) for b in range(2))
+        # Next full, before the reader's finishing of a tile in this cycle: each use below
+        # looks at a bank other than the one being finished, or also counts it as held.
+        full_n = cmd_set2 | full
+        claimed = full_n | (held & ~rel) | cmd_set
+        m.d.sync += [cmd_en2.eq(cmd_en), cmd_set2.eq(cmd_set)]
 
         # Weight loader: beat i of a tile goes to row i % R, tile t = i // R of bank wb.
         wb, wt, wr = Signal(), Signal(self.tbits), Signal(range(max(R, 2)))
@@ -120,18 +129,22 @@ class SystolicArray(wiring.Component):
             wcnt.eq(Mux(w_load, self.c_in - 3, Mux(w_fire, wcnt - 1, wcnt))),
             w_last.eq(Mux(w_load, self.c_in == 1, Mux(w_fire, wcnt[-1], w_last))),
             w_start.eq(w_load),
-            w_rdy.eq(~Mux(wb ^ (w_fire & w_last), full_n[1], full_n[0])),
+            w_rdy.eq(~Mux(wb ^ (w_fire & w_last), claimed[1], claimed[0])),
             cmd_en.eq(w_fire),
             cmd_set.eq(Cat(w_fire & w_last & (wb == b) for b in range(2))),
         ]
-        # Registered write, one address copy and enable per row (fan-out C PEs each).
-        w_en, w_addr = Signal(R), Signal(data.ArrayLayout(range(self.depth), R))
-        m.d.comb += [grid.w_en.eq(w_en), grid.w_addr.eq(w_addr)]
-        m.d.sync += [w_en.eq(Cat(w_fire & (wr == r) for r in range(R))),
-                     grid.w_data.eq(self.w.payload)]
-        for r in range(R):
-            with m.If(w_fire & (wr == r)):
-                m.d.sync += w_addr[r].eq(Cat(wt, wb))
+        # Registered write (registered again in each PE), one address copy per row and one
+        # enable per row and PE memory bank (fan-out C PEs each). The address copies load every
+        # cycle (kept registers, so that they stay copies): an enable would put the handshake
+        # in front of them.
+        waddr, nb = Cat(wt, wb), grid.banks
+        lo = exact_log2(self.depth // nb)
+        m.d.comb += [grid.w_addr[r].eq(kept_register(m, waddr, primitive=self.primitive,
+                                                     name=f"w_addr{r}")) for r in range(R)]
+        m.d.sync += [grid.w_en[r].eq(Cat(w_fire & (wr == r) & ((waddr[lo:] == b) if nb > 1 else 1)
+                                         for b in range(nb)))
+                     for r in range(R)]
+        m.d.sync += grid.w_data.eq(self.w.payload)
         with m.If(w_fire):
             with m.If(w_last):
                 m.d.sync += [wr.eq(0), wt.eq(0), wb.eq(~wb)]
@@ -178,6 +191,8 @@ class SystolicArray(wiring.Component):
         lt_d, lt_d1 = ~pending[-1], ~pending[-2]
         cr_n = dec | lt_d
         cr_f = Mux(col_last, Mux(dec, lt_d, lt_d1), cr_n)
+        done_b = Cat(tile_done & (rb == b) for b in range(2))
+        m.d.sync += [full.eq(full_n & ~done_b), held.eq((held & ~rel) | done_b)]
         rb_n, xt_n = rb ^ tile_done, Mux(x_fire, Mux(col_last, 0, xt + 1), xt)[:self.tbits]
         has_n = Mux(rb ^ kz_r, full_n[1], full_n[0])
         has_f = Mux(rb ^ tl_r, full_n[1], full_n[0])
@@ -208,8 +223,11 @@ class SystolicArray(wiring.Component):
         m.d.sync += [flags.valid.eq(x_fire),
                      flags.first.eq(xt == 0), flags.last.eq(col_last),
                      flags.tile_last.eq(k_last), flags.layer_last.eq(k_last & co_last)]
-        m.d.sync += [grid.x[r].eq(Mux(col_last & ~last_mask[r], 0, self.x.payload[r]))
-                     for r in range(R)]
+        # Lanes past C_in in a column's last beat are zeroed, by a per-lane flag computed with
+        # the next col_last: col_last itself reached the reset input of every lane's register.
+        zero = Signal(R)
+        m.d.sync += zero.eq(Cat(Mux(x_fire, cl_f, cl_n) & ~last_mask[r] for r in range(R)))
+        m.d.sync += [grid.x[r].eq(Mux(zero[r], 0, self.x.payload[r])) for r in range(R)]
 
         # A bank is released only once the skewed reads of its last beat have left the
         # array (R + C cycles), so that the loader never overwrites weights still in use.
@@ -223,6 +241,6 @@ class SystolicArray(wiring.Component):
                      out.last.eq(grid.y_flags.layer_last),
                      self.y.valid.eq(fifo.r_valid), self.y.payload.eq(fifo.r_data),
                      fifo.r_ready.eq(self.y.ready)]
-        m.d.comb += self.busy.eq(full.any() | cmd_en | ~w_start | ~col_start | ~k_start
+        m.d.comb += self.busy.eq(full.any() | cmd_en | cmd_en2 | ~w_start | ~col_start | ~k_start
                                  | ~co_start | pending[0] | rel_v.any())
         return m

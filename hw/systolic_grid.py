@@ -7,7 +7,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.systolic_mult import kept_register
-from hw.systolic_pe import SystolicPE
+from hw.systolic_pe import PE_LATENCY, SystolicPE, memory_banks
 
 __all__ = ["FLAGS", "SystolicGrid", "psum_width"]
 
@@ -35,7 +35,8 @@ class SystolicGrid(wiring.Component):
     ``T`` input-channel tiles of a column (``first``/``last`` flags), and the C column results
     are deskewed into one output vector.
 
-    Latency ``R + C + 5`` cycles from ``x``/``addr``/``flags`` to ``y``/``y_flags``.
+    Latency ``R + C + 7`` (``R + C + PE_LATENCY + 1``) cycles from ``x``/``addr``/``flags``
+    to ``y``/``y_flags``.
     Throughput one activation beat (R x C MACs) per cycle.
 
     Parameters
@@ -55,8 +56,9 @@ class SystolicGrid(wiring.Component):
         Bank and input-channel tile of the weights of the beat presented on ``x`` in the
         next cycle (the weight read starts a cycle ahead of the activation).
     flags : In(FLAGS)
-    w_en : In(R)
-        Row write enables (at most one set).
+    w_en : In(ArrayLayout(memory_banks(depth, primitive), R))
+        Write enables per row and PE memory bank (at most one set; see
+        :class:`~hw.systolic_pe.SystolicPE`).
     w_addr : In(ArrayLayout(range(depth), R))
         Write address, one copy per row: a single copy would fan out to every LUT-RAM
         of the array.
@@ -69,11 +71,13 @@ class SystolicGrid(wiring.Component):
 
     def __init__(self, rows: int, cols: int, depth: int, *, primitive: str = "generic"):
         self.rows, self.cols, self.depth, self.primitive = rows, cols, depth, primitive
-        self.latency = rows + cols + 5
+        self.latency = rows + cols + PE_LATENCY + 1
+        self.banks = memory_banks(depth, primitive)
         super().__init__({
             "x": In(data.ArrayLayout(signed(8), rows)), "addr": In(range(depth)),
             "flags": In(FLAGS),
-            "w_en": In(rows), "w_addr": In(data.ArrayLayout(range(depth), rows)),
+            "w_en": In(data.ArrayLayout(self.banks, rows)),
+            "w_addr": In(data.ArrayLayout(range(depth), rows)),
             "w_data": In(data.ArrayLayout(signed(8), cols)),
             "y": Out(data.ArrayLayout(signed(32), cols)), "y_flags": Out(FLAGS),
         })
@@ -117,10 +121,10 @@ class SystolicGrid(wiring.Component):
                 if r:
                     m.d.comb += pe.psum_in.eq(pes[r - 1][c].psum_out)
 
-        # Flags reach column c's accumulator with the partial sum of the same beat: R + 5
-        # cycles to the bottom of column 0 (the column register included), then one more per
-        # column.
-        f = delay(self.flags, FLAGS, R + 5, "fl")
+        # Flags reach column c's accumulator with the partial sum of the same beat:
+        # R + PE_LATENCY + 1 cycles to the bottom of column 0 (the column register included),
+        # then one more per column.
+        f = delay(self.flags, FLAGS, R + PE_LATENCY + 1, "fl")
         acc_bits = min(32, psum_width(R * (self.depth // 2) - 1))
         for c in range(C):
             if c:

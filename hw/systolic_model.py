@@ -24,17 +24,18 @@ def useful_macs(c_in: int, c_out: int, k: int) -> int:
 
 
 def cycle_bound(rows: int, cols: int, c_in: int, c_out: int, k: int) -> int:
-    """Analytic upper bound (k >= 1), exact when ``k * T >= c_in + R + C + 2``.
+    """Analytic upper bound (k >= 1), exact when ``k * T >= c_in + R + C + 3``.
 
     ``fill + ceil(C_out/C) * ceil(C_in/R) * k + drain`` with fill = the first tile's weight
-    load (``C_in + 1``) and drain = the pipeline (``R + C + 7``); tiles after the first take
-    ``max(k * T, C_in + R + C + 2)`` cycles (the next-but-one tile's weights load into a bank
-    that is only released ``R + C + 1`` cycles after its last column).
+    load (``C_in + 2``: the loader's and the PEs' write registers) and drain = the pipeline
+    (``R + C + 9``); tiles after the first take ``max(k * T, C_in + R + C + 3)`` cycles (the
+    next-but-one tile's weights load into a bank that is only released ``R + C + 1`` cycles
+    after its last column).
     """
     t = _ceil(c_in, rows)
     n = _ceil(c_out, cols)
     p = k * t
-    return c_in + rows + cols + 8 + p + (n - 1) * max(p, c_in + rows + cols + 2)
+    return c_in + rows + cols + 11 + p + (n - 1) * max(p, c_in + rows + cols + 3)
 
 
 def cycle_model(rows: int, cols: int, c_in: int, c_out: int, k: int, *,
@@ -44,11 +45,13 @@ def cycle_model(rows: int, cols: int, c_in: int, c_out: int, k: int, *,
         raise ValueError(f"k must be >= 1 for a cycle count, got {k}")
     t_beats = _ceil(c_in, rows)
     n = _ceil(c_out, cols)
-    depth = rows + cols + 10 if fifo_depth is None else fifo_depth
-    lat = rows + cols + 7        # x handshake -> y valid (grid R + C + 5, FIFO 1, issue 1)
-    full = [False, False]
+    depth = rows + cols + 12 if fifo_depth is None else fifo_depth
+    lat = rows + cols + 9        # x handshake -> y valid (grid R + C + 7, FIFO 1, issue 1)
+    full = [False, False]        # loaded, not finished by the reader
+    held = [False, False]        # finished, its last reads still in the array
     wb = wci = wsent = 0
     cmd = None                   # bank whose last weight beat is in the write register
+    cmd2 = None                  # ... in the PEs' write registers
     rb = xbeat = xsent = 0
     rel = [None] * (rows + cols + 1)
     pending = 0
@@ -56,7 +59,7 @@ def cycle_model(rows: int, cols: int, c_in: int, c_out: int, k: int, *,
     last_y = None
     cyc = 0
     while xsent < n * k * t_beats or arrivals:
-        w_fire = not full[wb] and wsent < n * c_in
+        w_fire = not full[wb] and not held[wb] and cmd2 != wb and wsent < n * c_in
         col_last = xbeat % t_beats == t_beats - 1
         k_last = xbeat // t_beats == k - 1
         x_fire = (full[rb] and (not col_last or pending < depth)
@@ -73,11 +76,13 @@ def cycle_model(rows: int, cols: int, c_in: int, c_out: int, k: int, *,
                 wci, new_cmd, wb = 0, wb, wb ^ 1
             else:
                 wci += 1
-        if rel[-1] is not None and rel[-1] != cmd:
-            full[rel[-1]] = False
-        if cmd is not None:
-            full[cmd] = True
-        cmd = new_cmd
+        if rel[-1] is not None:
+            held[rel[-1]] = False
+        if tile_done:
+            full[rb], held[rb] = False, True
+        if cmd2 is not None:
+            full[cmd2] = True
+        cmd, cmd2 = new_cmd, cmd
         rel = [rb if tile_done else None] + rel[:-1]
         if x_fire:
             xsent += 1

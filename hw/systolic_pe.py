@@ -11,7 +11,20 @@ from amaranth.utils import exact_log2
 
 from hw.systolic_mult import SystolicMult, kept_register
 
-__all__ = ["SystolicPE"]
+__all__ = ["PE_LATENCY", "SystolicPE", "memory_banks"]
+
+# Cycles from a PE's x_out to its psum_out holding that activation's contribution.
+PE_LATENCY = 6
+
+
+def memory_banks(depth: int, primitive: str) -> int:
+    """Memories (banks) a PE's weight store of ``depth`` words is built of.
+
+    16-word LUT-RAM banks on ECP5 (``primitive="ecp5"``), each read into a register of its
+    own; elsewhere (iCE40: block RAM, whose read is registered) one memory, since each bank
+    would take a block RAM of its own.
+    """
+    return max(1, depth // 16) if primitive == "ecp5" else 1
 
 
 class SystolicPE(wiring.Component):
@@ -24,14 +37,14 @@ class SystolicPE(wiring.Component):
     move one PE down per cycle (four cycles after the activation passed the PE).
 
     Pipeline: ``x_out`` and the weight read registers (the read starts a cycle earlier,
-    from ``a_in``); the multiplier (hw/systolic_mult.py)
-    with a register on both sides, generic or the input and output registers of an ECP5
-    MULT18X18D (``primitive="ecp5"``), which nextpnr then times register to register; a
-    product register in the fabric; ``psum_out``.
+    from ``a_in``); an operand register each in the fabric; the multiplier
+    (hw/systolic_mult.py) with a register on both sides, generic or the input and output
+    registers of an ECP5 MULT18X18D (``primitive="ecp5"``), which nextpnr then times register
+    to register; two product registers in the fabric; ``psum_out``.
 
     Latency: ``x_out``/``a_out`` 1 cycle after ``x_in``/``a_in``; ``psum_out`` holds
-    ``psum_in + x * w`` 4 cycles after ``x_out``. Throughput one MAC per cycle, no flow
-    control.
+    ``psum_in + x * w`` :data:`PE_LATENCY` (6) cycles after ``x_out``. Throughput one MAC
+    per cycle, no flow control.
 
     Parameters
     ----------
@@ -55,8 +68,12 @@ class SystolicPE(wiring.Component):
     psum_in : In(signed(psum_in_width))
         Partial sum from above (absent in the top row).
     psum_out : Out(signed(psum_out_width))
-    w_en, w_addr, w_data : In(1), In(range(depth)), In(signed(8))
-        Weight memory write port (the loader writes the bank not being read).
+    w_en : In(memory_banks(depth, primitive))
+        Write enable, one per memory bank: bit ``w_addr // (depth // banks)`` (decoded by
+        the loader).
+    w_addr, w_data : In(range(depth)), In(signed(8))
+        Weight memory write port (the loader writes the half not being read). The PE
+        registers it: the word can be read two cycles after it is presented here.
     """
 
     def __init__(self, depth: int, psum_in_width: int, psum_out_width: int, *,
@@ -67,11 +84,12 @@ class SystolicPE(wiring.Component):
             raise ValueError("psum widths must satisfy 0 <= psum_in_width <= psum_out_width "
                              f"<= 32, got {psum_in_width}, {psum_out_width}")
         self.depth, self.primitive = depth, primitive
+        self.banks = memory_banks(depth, primitive)
         members = {
             "x_in": In(signed(8)), "a_in": In(range(depth)),
             "x_out": Out(signed(8)), "a_out": Out(range(depth)),
             "psum_out": Out(signed(psum_out_width)),
-            "w_en": In(1), "w_addr": In(range(depth)), "w_data": In(signed(8)),
+            "w_en": In(self.banks), "w_addr": In(range(depth)), "w_data": In(signed(8)),
         }
         if psum_in_width:
             members["psum_in"] = In(signed(psum_in_width))
@@ -84,34 +102,44 @@ class SystolicPE(wiring.Component):
         # asynchronous read and after the bank multiplexer: a deep LUT-RAM read (address ->
         # LUT-RAM -> 4:1 or 8:1 mux, 6.4 ns at depth 64) does not fit a 5 ns cycle, and the
         # route into a DSP block needs a register of its own.
-        # Banks only where the memory is LUT RAM (ECP5); elsewhere (iCE40: block RAM, whose
-        # read is registered) each bank would take a block RAM of its own.
-        banks = max(1, self.depth // 16) if self.primitive == "ecp5" else 1
+        banks = self.banks
         size = self.depth // banks
         lo = exact_log2(size)
         a_r = kept_register(m, self.a_in, primitive=self.primitive, name="a_r")
+        # The write port is registered next to the memory: the loader's enables, address and
+        # data reach the PEs of a whole row (or column) across the array, and a write enable
+        # is a LUT-RAM pin with a setup time of its own. Kept registers, since every PE of a
+        # row (column) has the same inputs.
+        we, wa, wd = (kept_register(m, v, primitive=self.primitive, name=n) for v, n in (
+            (self.w_en, "we_r"), (self.w_addr[:lo], "wa_r"), (self.w_data, "wd_r")))
         bank_r = Signal(ArrayLayout(signed(8), banks), reset_less=True)
         for b in range(banks):
             m.submodules[f"mem{b}"] = mem = Memory(shape=signed(8), depth=size, init=[])
             wr, rd = mem.write_port(), mem.read_port(domain="comb")
-            hit = self.w_addr[lo:] == b if banks > 1 else 1
-            m.d.comb += [wr.en.eq(self.w_en & hit), wr.addr.eq(self.w_addr[:lo]),
-                         wr.data.eq(self.w_data), rd.addr.eq(self.a_in[:lo])]
+            m.d.comb += [wr.en.eq(we[b]), wr.addr.eq(wa), wr.data.eq(wd),
+                         rd.addr.eq(self.a_in[:lo])]
             m.d.sync += bank_r[b].eq(rd.data)
         w_r = Signal(signed(8), reset_less=True)
         # An Array index (a case), not a View's dynamic index (a wide shift).
         m.d.sync += w_r.eq(Array(bank_r)[a_r[lo:]] if banks > 1 else bank_r[0])
         m.submodules.mult = mult = SystolicMult(self.primitive)
-        m.d.comb += [mult.a.eq(self.x_out), mult.b.eq(w_r), self.a_out.eq(a_r)]
         m.d.sync += self.x_out.eq(self.x_in)
+        m.d.comb += self.a_out.eq(a_r)
 
-        # The DSP blocks sit in fixed rows across the die, so the route from a DSP's output
-        # register to the adder (placed between it and the PE above) takes 3.7-4.3 ns at 8 x 8:
-        # a fabric register splits it from the adder.
+        # The DSP blocks sit in fixed rows across the die, and the placer may put a PE's DSP
+        # far from the PE's fabric (5.3 ns from a DSP output to its product register at 8 x 8,
+        # 74 columns apart). Two fabric registers on each side of the DSP let every hop be half
+        # that distance. The operand copy of x is kept: it equals the right neighbour's x_out,
+        # and merged with it, it would no longer sit between this PE and its DSP.
+        x_d = kept_register(m, self.x_out, primitive=self.primitive, name="x_d")
+        w_d = Signal(signed(8), reset_less=True)
+        m.d.sync += w_d.eq(w_r)
+        m.d.comb += [mult.a.eq(x_d), mult.b.eq(w_d)]
         p = Signal(signed(16), reset_less=True)
-        m.d.sync += p.eq(mult.p)
+        p_d = Signal(signed(16), reset_less=True)
+        m.d.sync += [p.eq(mult.p), p_d.eq(p)]
         if hasattr(self, "psum_in"):
-            m.d.sync += self.psum_out.eq(self.psum_in + p)
+            m.d.sync += self.psum_out.eq(self.psum_in + p_d)
         else:
-            m.d.sync += self.psum_out.eq(p)
+            m.d.sync += self.psum_out.eq(p_d)
         return m
