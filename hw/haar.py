@@ -7,6 +7,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .haar_fifo import FIFO_MEMORIES, LutFIFO
+from .haar_front import HaarFront
 from .haar_stage import HaarStage, entry_layout
 
 __all__ = ["HaarForward", "check_haar_params"]
@@ -36,7 +37,9 @@ class HaarForward(wiring.Component):
     """Exact adder/shift Haar of ``golden.int_haar.int_dwt2`` on a pixel stream.
 
     Pixels arrive in raster order; frames whose size is not a multiple of ``B = 2**levels``
-    are zero-padded at the bottom and right (``golden.haar.pad_to``) by inserting zero samples.
+    are zero-padded at the bottom and right (``golden.haar.pad_to``) by inserting zero samples
+    (:class:`~hw.haar_front.HaarFront`, whose skid buffer makes ``i.ready`` a function of
+    flip-flops and, outside a frame, of ``i.payload.first``).
     One :class:`~hw.haar_stage.HaarStage` per level; their detail quads are merged (lowest level
     first) through a write register into a FIFO of ``fifo_depth`` quads (LH, HL, HH; the top
     level's LL goes to a small FIFO of its own), which a serializer turns into one coefficient
@@ -125,7 +128,7 @@ class HaarForward(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        levels, b = self.levels, 2**self.levels
+        levels = self.levels
         stages = [HaarStage(lanes=self.lanes, level=lv, levels=levels, in_bits=self.in_bits,
                             max_width=self.max_width, max_height=self.max_height,
                             pbits=self.pbits) for lv in range(1, levels + 1)]
@@ -134,73 +137,19 @@ class HaarForward(wiring.Component):
         for lo, hi in zip(stages, stages[1:], strict=False):
             wiring.connect(m, lo.ll, hi.i)
 
-        # Front end: frame start, size sampling, zero padding, marker checks. Every decision
-        # of the sample path is a register: `xpad`/`ypad` (x >= w, y >= h) and the `- 1`
-        # bounds are updated with the counters, so no compare or adder feeds the stage input.
-        active = Signal()
-        wp, hp = Signal.like(self.width), Signal.like(self.height)
-        w1, wp1 = Signal(range(self.max_width)), Signal(range(self.max_width))
-        h1, hp1 = Signal(range(self.max_height)), Signal(range(self.max_height))
-        x, y = Signal.like(w1), Signal.like(h1)
-        xpad, ypad = Signal(), Signal()
+        # Front end (frame opening, padding, marker checks; a registered `i.ready`) into
+        # stage 1's input register.
+        m.submodules.front = front = HaarFront(lanes=self.lanes, levels=levels,
+                                               in_bits=self.in_bits, max_width=self.max_width,
+                                               max_height=self.max_height)
+        wiring.connect(m, wiring.flipped(self.i), front.i)
+        wiring.connect(m, front.band, stages[0].i)
+        m.d.comb += [front.width.eq(self.width), front.height.eq(self.height),
+                     front.busy.eq(Cat(st.busy for st in stages).any()),
+                     self.error.eq(front.error)]
         for st in stages:
-            m.d.comb += [st.wp.eq(wp), st.hp.eq(hp), st.wp1.eq(wp1), st.hp1.eq(hp1)]
-        # Stage 1 reads its input from a register (`s1`), not through the padding mux: the
-        # zero mux would otherwise sit in front of the stage's first adder.
-        s1 = stages[0].i
-        fe_ready = ~s1.valid | s1.ready
-        with m.If(s1.valid & s1.ready):
-            m.d.sync += s1.valid.eq(0)
-        pad = xpad | ypad
-        at_first = (x == 0) & (y == 0)
-        at_last = (x == w1) & (y == h1)
-        # Registered: the stages' busy flags fall once per frame and stay low until it opens
-        # the next one, so a one-cycle-old value only delays the opening by a cycle.
-        stages_busy = Signal()
-        m.d.sync += stages_busy.eq(Cat(st.busy for st in stages).any())
-        # Opening a frame takes two cycles: the first samples the size and registers its check
-        # (`size_ok`), the second opens the frame or refuses it (consuming its `first` beat).
-        opening, size_ok = Signal(), Signal()
-        # One unconditional assignment: Icarus can miss the time-0 evaluation of an `always @*`.
-        m.d.comb += self.i.ready.eq(Mux(active, ~pad & fe_ready,
-                                        Mux(opening, ~size_ok, ~self.i.payload.first)))
-        with m.If(active):
-            # Loaded whenever free (not only with a sample): fewer terms in its enable.
-            with m.If(fe_ready):
-                m.d.sync += s1.payload.eq(Mux(pad, 0, self.i.payload.data))
-            with m.If(self.i.valid & self.i.ready & ((self.i.payload.first != at_first)
-                                                     | (self.i.payload.last != at_last))):
-                m.d.sync += self.error.eq(1)
-            with m.If((pad | self.i.valid) & fe_ready):
-                m.d.sync += s1.valid.eq(1)
-                with m.If(x == wp1):
-                    m.d.sync += [x.eq(0), xpad.eq(0), y.eq(y + 1)]
-                    with m.If(y == h1):
-                        m.d.sync += ypad.eq(1)
-                    with m.If(y == hp1):
-                        m.d.sync += [y.eq(0), ypad.eq(0), active.eq(0)]
-                with m.Else():
-                    m.d.sync += x.eq(x + 1)
-                    with m.If(x == w1):
-                        m.d.sync += xpad.eq(1)
-        with m.Else():
-            # Beats outside a frame are dropped; a `first` beat waits for the stages to finish
-            # the previous frame, since they read the sampled sizes.
-            with m.If(self.i.valid & self.i.ready):
-                m.d.sync += self.error.eq(1)
-            with m.If(opening):
-                m.d.sync += [opening.eq(0), active.eq(size_ok)]
-            with m.Elif(self.i.valid & self.i.payload.first & ~stages_busy):
-                w_1, h_1 = self.width - 1, self.height - 1
-                m.d.sync += [
-                    opening.eq(1), w1.eq(w_1), h1.eq(h_1),
-                    size_ok.eq((self.width != 0) & (self.width <= self.max_width)
-                               & (self.height != 0) & (self.height <= self.max_height)),
-                    # Padded size - 1 = (size - 1) | (B - 1).
-                    wp1.eq(w_1 | (b - 1)), hp1.eq(h_1 | (b - 1)),
-                    wp.eq(Cat(Const(0, levels), w_1[levels:] + 1)),
-                    hp.eq(Cat(Const(0, levels), h_1[levels:] + 1)),
-                ]
+            m.d.comb += [st.wp.eq(front.wp), st.hp.eq(front.hp), st.wp1.eq(front.wp1),
+                         st.hp1.eq(front.hp1)]
 
         # Merge the detail quads, lowest level first: level 1 produces every second cycle and
         # must never wait, the rarer higher levels fill the gaps. The FIFO holds LH, HL, HH;
@@ -228,8 +177,9 @@ class HaarForward(wiring.Component):
             taken = taken | st.det.valid
         # `wq` is written into the FIFO in the cycle after it is loaded, or dropped: it takes
         # the highest-priority quad every cycle, with no enable (no path from `free`). It holds
-        # when no quad is valid (an explicit default, so the case is complete).
-        with m.Switch(Cat(st.det.valid for st in stages)):
+        # when no quad is valid (an explicit default, so the case is complete). Its select is
+        # the stages' `sel` copies of `det.valid`: the grant logic stays next to the stages.
+        with m.Switch(Cat(st.sel for st in stages)):
             for k, st in enumerate(stages):
                 with m.Case("-" * (levels - 1 - k) + "1" + "0" * k):
                     det = st.det.payload

@@ -30,7 +30,8 @@ class LutFIFO(wiring.Component):
     there words go into a two-word
     head buffer (``r_data`` is its first register). A word is fetched only while the head
     buffer and the read pipeline hold at most one word between them, so fetching, the
-    pointers, the count and the flags depend on registers only, never on ``r_en``.
+    pointers, the count and the flags depend on registers only, never on ``r_en``; the
+    fetch decision itself is a register (computed from next-state values).
     ``w_rdy``, ``w_rdy3`` and ``r_rdy`` are registers.
 
     Latency: a word written in cycle t can be read in cycle t + 3 (LUT RAM up to 64 words)
@@ -94,7 +95,11 @@ class LutFIFO(wiring.Component):
         q1, d1 = Signal(self.width), Signal(self.width)
         q1v = Signal()
         held = Signal(range(5))  # r_rdy + q1v + words in the read pipeline, as a register
-        fetch = nonempty & (held <= 1)
+        # fetch = nonempty & (held <= 1), kept in a register from the next-state values: it
+        # enables the pointer, the count and the flags (and the RAM read), so their paths
+        # start at one flip-flop instead of a compare of `held`.
+        fetch = Signal()
+        one = Signal()  # count == 1, updated with the count
         w = self.w_en & self.w_rdy
         pop = self.r_en & self.r_rdy
         if self.memory == "lut" and depth > 64:
@@ -127,8 +132,10 @@ class LutFIFO(wiring.Component):
                          wr.en.eq(w), rd.addr.eq(rptr)]
             f = [Signal(name="f1"), Signal(name="f2")]
         f1 = f[-1]
+        held_n = Signal.like(held)
+        m.d.comb += held_n.eq(held + fetch - pop)
         m.d.sync += [f[0].eq(fetch), *(b.eq(a) for a, b in zip(f, f[1:], strict=False)),
-                     held.eq(held + fetch - pop)]
+                     held.eq(held_n)]
         with m.If(w):
             m.d.sync += wptr.eq(Mux(wptr == depth - 1, 0, wptr + 1))
         with m.If(fetch):
@@ -137,12 +144,16 @@ class LutFIFO(wiring.Component):
         # updated count; `count +- 1` are precomputed, so the late `fetch` only drives muxes.
         up, down = Signal.like(count), Signal.like(count)
         m.d.comb += [up.eq(count + 1), down.eq(count - 1)]
+        nonempty_n = Mux(w & ~fetch, 1, Mux(fetch & ~w, ~one, nonempty))
+        # held_n <= 1 from compares of `held` (no adder before the compare).
+        low_n = Mux(fetch & ~pop, held == 0, Mux(pop & ~fetch, held <= 2, held <= 1))
+        m.d.sync += fetch.eq(nonempty_n & low_n)
         with m.If(w & ~fetch):
             m.d.sync += [count.eq(up), nonempty.eq(1), self.w_rdy.eq(count != depth - 1),
-                         self.w_rdy3.eq(count < depth - 3)]
+                         self.w_rdy3.eq(count < depth - 3), one.eq(count == 0)]
         with m.Elif(fetch & ~w):
             m.d.sync += [count.eq(down), self.w_rdy.eq(1), self.w_rdy3.eq(count <= depth - 2),
-                         nonempty.eq(count != 1)]
+                         nonempty.eq(~one), one.eq(count == 2)]
         # Head buffer: the word in d1 goes to q0 if that is free (or being read) and q1 is
         # empty, else to q1; q1 moves up when q0 is read. q0 is loaded whenever it is free,
         # also with nothing to load: its enable (`width` flip-flops) has four inputs.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Signal, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -38,8 +38,13 @@ class HaarStage(wiring.Component):
     leaves as one LL sample (to the next level, or in slot 3 at the top) and one detail entry.
     The butterfly is split over two cycles: the odd-row, odd-column input registers
     ``a+-b`` and ``c+-d`` (one adder level) in ``mid``, which moves on through the second adder
-    level into the output registers once both are empty. ``i.ready`` depends on this stage's
-    own state only: no combinational ready path runs through the chain of stages. A quad is
+    level into the output registers once both are empty. ``i.ready`` is a register
+    (``~stall``, ``stall = produce & mid_valid`` from next-state values): no combinational
+    ready path runs through the chain of stages. The held ``c``, ``mid`` and the output
+    registers are loaded whenever their position comes up (``hold`` in every even-column
+    cycle, ``mid`` while empty at an odd row and column, the outputs while both are empty,
+    ``out_free``, a register), so the handshakes drive only counters and valid bits, not the
+    enables of wide registers. A quad is
     produced at most every second input, which an output register taken the cycle after it
     is loaded sustains. The line buffer is LUT RAM with a registered read (ECP5 block RAM is
     too slow for 200 MHz without its output register).
@@ -74,6 +79,9 @@ class HaarStage(wiring.Component):
         ``wp - 1`` and ``hp - 1`` (registered by the caller: no adder in the counter paths).
     busy : Out(1)
         High from the first sample of a frame until its last quad has left ``det``.
+    sel : Out(1)
+        ``det.valid`` in a flip-flop of its own, for the select of the arbiter's wide data
+        multiplexer (so it shares no gate with the grant, ``det.ready``).
     """
 
     def __init__(self, *, lanes: int, level: int, levels: int, in_bits: int, max_width: int,
@@ -92,6 +100,7 @@ class HaarStage(wiring.Component):
             "wp1": In(range(max_width)),
             "hp1": In(range(max_height)),
             "busy": Out(1),
+            "sel": Out(1),
         }
         if not self.top:
             sig["ll"] = Out(stream.Signature(data.ArrayLayout(signed(self.b_in + 2), lanes)))
@@ -123,13 +132,16 @@ class HaarStage(wiring.Component):
         # The butterfly takes two cycles: `mid` holds the first adder level of a quad until
         # both output registers are empty. A produce input waits only for `mid`.
         mid_valid = Signal()
+        # i.ready = ~(produce & mid_valid), kept in a register (`stall`) from the next-state
+        # values, so the handshake (`accept`) is one gate of two flip-flops.
+        stall = Signal()
         m.d.comb += [
-            self.i.ready.eq(~produce | ~mid_valid),
+            self.i.ready.eq(~stall),
             # Until its last quad has left: a frame's quads must all reach the FIFO before the
             # next frame's (the arbiter favours lower levels, it would reorder them).
             self.busy.eq((row != 0) | (col != 0) | mid_valid | self.det.valid),
         ]
-        accept = self.i.valid & self.i.ready
+        accept = self.i.valid & ~stall
 
         m.submodules.mem = mem = Memory(shape=data.ArrayLayout(self.sample, 2),
                                         depth=self.max_width >> lvl, init=[],
@@ -138,27 +150,38 @@ class HaarStage(wiring.Component):
         # anyway): with a synchronous port, Yosys left two flip-flops driving one read-data
         # bit at lanes 8 (nextpnr: "multiply driven").
         rd = mem.read_port(domain="comb")
+        # col >> 1 in a register of its own (updated with `col`): it drives every LUT-RAM
+        # cell of the line buffer, the counter drives the control.
+        laddr = Signal(range(max(2, self.max_width >> lvl)))
         rdata = Signal.like(rd.data)
         m.d.sync += rdata.eq(rd.data)
         wr = mem.write_port()
         hold = Signal(self.sample)
         m.d.comb += [
-            rd.addr.eq(col >> 1),
-            wr.addr.eq(col >> 1),
+            rd.addr.eq(laddr),
+            wr.addr.eq(laddr),
             wr.data[0].eq(hold),
             wr.data[1].eq(self.i.payload),
-            wr.en.eq(accept & ~odd_r & odd_c),
+            # `accept` on an even row (`i.ready` is high there), without the ready term.
+            wr.en.eq(self.i.valid & ~odd_r & odd_c),
         ]
-        with m.If(accept & ~odd_c):
+        # Loaded in every even-column cycle, not only with an input: the last load before
+        # the column turns odd is the accepted sample (its enable is the register `~odd_c`,
+        # not the handshake).
+        with m.If(~odd_c):
             m.d.sync += hold.eq(self.i.payload)
 
         with m.If(self.det.valid & self.det.ready):
             m.d.sync += self.det.valid.eq(0)
-        out_free = ~self.det.valid
+        # Both output registers empty (~det.valid & ~ll.valid), as a register from the
+        # next-state values: it enables the wide output registers.
+        out_free = Signal(init=1)
+        still = self.det.valid & ~self.det.ready
         if not self.top:
-            out_free &= ~self.ll.valid
+            still |= self.ll.valid & ~self.ll.ready
             with m.If(self.ll.valid & self.ll.ready):
                 m.d.sync += self.ll.valid.eq(0)
+        m.d.sync += out_free.eq(Mux(out_free, ~mid_valid, ~still))
 
         # Cycle 1 (the odd-row, odd-column input): a+-b and c+-d, the position, `last`.
         pair = data.ArrayLayout(signed(self.b_in + 1), lanes)
@@ -167,9 +190,10 @@ class HaarStage(wiring.Component):
         big_r, big_c = row >> 1, col >> 1
         bcol = big_c >> sh
         p_local = Cat(big_c[:sh], Const(0, lvl), big_r[:sh], Const(0, lvl), bcol)
-        with m.If(accept & produce):
+        # `mid` is loaded whenever it is empty at a produce position (an enable of registers
+        # only); `mid_valid` is set by the accepted input.
+        with m.If(produce & ~mid_valid):
             m.d.sync += [
-                mid_valid.eq(1),
                 mid.p0.eq(rowbase + p_local),
                 mid.last.eq(int(self.top) & row_end & col_end),
             ]
@@ -180,17 +204,27 @@ class HaarStage(wiring.Component):
                              mid.s_cd[k].eq(c + d), mid.d_cd[k].eq(c - d)]
         # Cycle 2: the second adder level into the output registers.
         ent = self.det.payload
-        with m.Elif(mid_valid & out_free):
+        mid_valid_n = Mux(accept & produce, 1, ~out_free & mid_valid)
+        # `sel` follows `det.valid` from its own output (so the two are not merged).
+        m.d.sync += self.sel.eq((mid_valid & out_free) | (self.sel & ~self.det.ready))
+        with m.If(mid_valid & out_free):
+            m.d.sync += self.det.valid.eq(1)
+            if not self.top:
+                m.d.sync += self.ll.valid.eq(1)
+        # The column parity flips with every accepted sample, the row parity at the row's
+        # end (bands are an even number of samples wide and high, so the wraps to 0 flip too).
+        odd_c_n, odd_r_n = odd_c ^ accept, odd_r ^ (accept & col_end)
+        m.d.sync += [mid_valid.eq(mid_valid_n), stall.eq(odd_r_n & odd_c_n & mid_valid_n)]
+        # The output registers are loaded whenever both are free (`mid_valid` is not in their
+        # enable, which reaches the far side of the arbiter): only the valid bits say whether
+        # they hold a quad.
+        with m.If(out_free):
             m.d.sync += [
-                mid_valid.eq(0),
-                self.det.valid.eq(1),
                 ent.p0.eq(mid.p0),
                 ent.lvl.eq(lvl - 1),
                 ent.top.eq(int(self.top)),
                 ent.last.eq(mid.last),
             ]
-            if not self.top:
-                m.d.sync += self.ll.valid.eq(1)
             for k in range(lanes):
                 s_ab, d_ab, s_cd, d_cd = mid.s_ab[k], mid.d_ab[k], mid.s_cd[k], mid.d_cd[k]
                 m.d.sync += [
@@ -206,7 +240,7 @@ class HaarStage(wiring.Component):
         with m.If(accept):
             m.d.sync += col_end.eq(~col_end & (col == wl2))
             with m.If(col_end):
-                m.d.sync += [col.eq(0), row_end.eq(~row_end & (row == hl2))]
+                m.d.sync += [col.eq(0), laddr.eq(0), row_end.eq(~row_end & (row == hl2))]
                 with m.If(row_end):
                     m.d.sync += [row.eq(0), rowbase.eq(0)]
                 with m.Else():
@@ -215,4 +249,6 @@ class HaarStage(wiring.Component):
                         m.d.sync += rowbase.eq(rowbase + (self.wp << levels))
             with m.Else():
                 m.d.sync += col.eq(col + 1)
+                with m.If(odd_c):
+                    m.d.sync += laddr.eq(laddr + 1)
         return m

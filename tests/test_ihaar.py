@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from amaranth.sim import Simulator
 from haar_harness import run_forward, run_inverse
 
 from golden.haar import pad_to
@@ -129,3 +130,42 @@ def test_no_multipliers(levels):
     cells = flow.yosys_cells(dut, f"ihaar_cells_l{levels}")
     assert "$mul" not in cells and "$macc" not in cells, cells
     assert "$add" in cells
+
+
+def _error_after(beats, width=8, height=8):
+    """Offer ``beats`` (first, last) one after the other to a one-lane L = 3 unit, output
+    always ready; return ``error`` a few cycles after the last one is taken."""
+    dut = HaarInverse(lanes=1, max_width=16, max_height=16, levels=3)
+    got = []
+
+    async def bench(ctx):
+        ctx.set(dut.width, width)
+        ctx.set(dut.height, height)
+        ctx.set(dut.o.ready, 1)
+        for first, last in beats:
+            ctx.set(dut.i.payload, {"data": [1], "first": first, "last": last})
+            ctx.set(dut.i.valid, 1)
+            while not (await ctx.tick().sample(dut.i.ready))[-1]:
+                pass
+        ctx.set(dut.i.valid, 0)
+        await ctx.tick().repeat(4)
+        got.append(ctx.get(dut.error))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    return got[0]
+
+
+@pytest.mark.parametrize("case,want", [
+    ("ok", 0), ("two frames", 0), ("stray", 1), ("late last", 1), ("early last", 1),
+    ("first inside", 1), ("bad size", 1),
+])
+def test_framing_errors(case, want):
+    """The sticky ``error``: beats outside a frame, a refused size, misplaced markers."""
+    frame = [(1, 0)] + [(0, 0)] * 62 + [(0, 1)]
+    beats = {"ok": frame, "two frames": frame * 2, "stray": [(0, 0)],
+             "late last": frame[:-1] + [(0, 0), (0, 1)], "early last": frame[:-2] + [(0, 1)],
+             "first inside": frame[:30] + [(1, 0)] + frame[31:], "bad size": frame}[case]
+    assert _error_after(beats, width=0 if case == "bad size" else 8) == want

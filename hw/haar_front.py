@@ -1,0 +1,177 @@
+"""Front end of the forward Haar: frame opening, size sampling, zero padding, marker checks."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["HaarFront"]
+
+
+class HaarFront(wiring.Component):
+    """Raster pixels in, the zero-padded band of level 1 out, with a registered handshake.
+
+    A frame opens on a ``first`` beat once ``busy`` (the stages still hold the previous frame)
+    has fallen, in two cycles: the first registers the size and its check, the second opens
+    the frame or refuses it (its ``first`` beat is then dropped, and the rest of it as beats
+    outside a frame) and computes the bounds from the registered size (no adder after the
+    ``width``/``height`` inputs). Inside a frame every position of the padded frame is emitted
+    once: a pixel, or a zero (one cycle each) right of ``width`` and below ``height``.
+
+    ``i.ready`` depends on flip-flops only (and on ``i.payload.first`` outside a frame): the
+    output goes through a skid buffer, ``band`` (the stage-1 input register) and a skid
+    register ``kp`` loaded whenever empty; a sample is taken while the skid is empty, so the
+    counters, the padding flags and ``i.ready`` never see ``band.ready``, which only loads
+    ``band`` (from the skid or the new sample) and sets the skid's valid bit. ``i.ready`` is
+    ``Mux(idle, ~first, rdy)`` with ``idle`` and ``rdy`` registered from next-state values.
+    Every decision of the sample path is a register: ``xpad``/``ypad`` (x >= w, y >= h) and
+    the ``- 1`` bounds are updated with the counters, so no compare or adder feeds ``band``.
+
+    Latency one cycle (pixel to ``band``) while ``band`` is taken; throughput one sample per
+    cycle (the skid buffer costs no cycle unless stage 1 stalls).
+
+    Parameters
+    ----------
+    lanes, levels, in_bits, max_width, max_height : int
+        As :class:`hw.haar.HaarForward` (checked there).
+
+    Members
+    -------
+    i : In(stream.Signature(StructLayout))
+        ``data``: ``lanes`` x signed(in_bits); ``first``, ``last``.
+    band : Out(stream.Signature(ArrayLayout(signed(in_bits), lanes)))
+        The padded frame in raster order (``valid`` and ``payload`` are registers; not
+        named ``o``, which would take the plain net name ``o__payload`` in the unit's
+        Verilog from the unit's own output).
+    width, height : In(unsigned)
+        Frame size, sampled when a ``first`` beat starts opening a frame.
+    busy : In(1)
+        The stages hold quads of the previous frame (read through a register).
+    wp, hp, wp1, hp1 : Out(unsigned)
+        Padded size and padded size - 1 of the open frame (registers).
+    error : Out(1)
+        Sticky: a beat was dropped, a marker disagreed with the counters, or a frame was
+        refused for its size.
+    """
+
+    def __init__(self, *, lanes: int, levels: int, in_bits: int, max_width: int,
+                 max_height: int):
+        self.lanes, self.levels, self.in_bits = lanes, levels, in_bits
+        self.max_width, self.max_height = max_width, max_height
+        self.in_layout = data.StructLayout({
+            "data": data.ArrayLayout(signed(in_bits), lanes), "first": 1, "last": 1})
+        super().__init__({
+            "i": In(stream.Signature(self.in_layout)),
+            "band": Out(stream.Signature(data.ArrayLayout(signed(in_bits), lanes))),
+            "width": In(range(max_width + 1)),
+            "height": In(range(max_height + 1)),
+            "busy": In(1),
+            "wp": Out(range(max_width + 1)),
+            "hp": Out(range(max_height + 1)),
+            "wp1": Out(range(max_width)),
+            "hp1": Out(range(max_height)),
+            "error": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        levels, b = self.levels, 2**self.levels
+        wp, hp, wp1, hp1 = self.wp, self.hp, self.wp1, self.hp1
+        x, y = Signal.like(wp1), Signal.like(hp1)
+        active, opening, size_ok, xpad, ypad, kv = (
+            Signal(name=n) for n in ("active", "opening", "size_ok", "xpad", "ypad", "kv"))
+        # The position compares, as registers updated with the counters (compared one step
+        # ahead against registered bounds - 1): x == w - 1, x == wp - 1, y == h - 1,
+        # y == hp - 1, (x, y) == (0, 0).
+        ex_w, ex_wp, ey_h, ey_hp = (Signal(name=n) for n in ("ex_w", "ex_wp", "ey_h", "ey_hp"))
+        at_first = Signal(init=1)
+        first = self.i.payload.first
+        # `rdy`: i.ready inside a frame or while opening one; `idle`: neither (then i.ready
+        # is ~first: beats outside a frame are dropped, a `first` beat waits to open one).
+        rdy, idle = Signal(), Signal(init=1)
+        # One unconditional assignment: Icarus can miss the time-0 evaluation of an `always @*`
+        # (likewise the next-state values below are plain expressions, not processes).
+        m.d.comb += self.i.ready.eq(Mux(idle, ~first, rdy))
+        accept = self.i.valid & self.i.ready
+
+        # A sample (a pixel or a padding zero) enters while the skid is empty.
+        pad = xpad | ypad
+        push = active & ~kv & (pad | self.i.valid)
+        sample = Mux(pad, 0, self.i.payload.data)
+        # Registered: the stages' busy flags fall once per frame and stay low until it opens
+        # the next one, so a one-cycle-old value only delays the opening by a cycle.
+        busy = Signal()
+        m.d.sync += busy.eq(self.busy)
+        start = ~active & ~opening & self.i.valid & first & ~busy
+        size_ok_n = ((self.width != 0) & (self.width <= self.max_width)
+                     & (self.height != 0) & (self.height <= self.max_height))
+        # Next-state values of the control bits, from which `rdy` and `idle` are registered
+        # (`rdy` outside a frame matters only while opening, i.e. after `start`).
+        o_free = ~self.band.valid | self.band.ready
+        active_n = Mux(active, ~(push & ex_wp & ey_hp), opening & size_ok)
+        xpad_n = Mux(push, ~ex_wp & (xpad | ex_w), xpad)
+        ypad_n = Mux(push & ex_wp, ~ey_hp & (ypad | ey_h), ypad)
+        kv_n = ~o_free & (kv | push)
+        m.d.sync += [
+            active.eq(active_n), xpad.eq(xpad_n), ypad.eq(ypad_n), kv.eq(kv_n),
+            opening.eq(start), rdy.eq(Mux(active_n, ~(xpad_n | ypad_n | kv_n), ~size_ok_n)),
+            idle.eq(~active_n & ~start),
+        ]
+        with m.If(start):
+            m.d.sync += size_ok.eq(size_ok_n)
+
+        # Skid buffer: `kp` is loaded whenever the skid is empty (its enable is the register
+        # `~kv`), `band.payload` whenever `band` is free (no `band.valid` term: fewer enable
+        # inputs).
+        kp = Signal.like(self.band.payload)
+        with m.If(self.band.valid & self.band.ready):
+            m.d.sync += self.band.valid.eq(0)
+        with m.If(o_free):
+            m.d.sync += self.band.payload.eq(Mux(kv, kp, sample))
+            with m.If(kv | push):
+                m.d.sync += self.band.valid.eq(1)
+        with m.If(~kv):
+            m.d.sync += kp.eq(sample)
+
+        with m.If(accept & Mux(active, (first != at_first)
+                               | (self.i.payload.last != (ex_w & ey_h)), 1)):
+            # Beats outside a frame are dropped.
+            m.d.sync += self.error.eq(1)
+        # `w2`, `h2` = w - 2, h - 2 (x, y < padded size - 1 where they are compared, so the
+        # wrap-around of w = 1 never matches); wp - 2, hp - 2 are wp1, hp1 with bit 0 cleared
+        # (odd: multiples of B, minus 1).
+        w2, h2 = Signal.like(wp1), Signal.like(hp1)
+        wp2, hp2 = Cat(Const(0, 1), wp1[1:]), Cat(Const(0, 1), hp1[1:])
+        w_is1, h_is1 = Signal(), Signal()
+        with m.If(push):
+            m.d.sync += at_first.eq(ex_wp & ey_hp)
+            with m.If(ex_wp):
+                m.d.sync += [x.eq(0), ex_w.eq(w_is1), ex_wp.eq(0)]
+                with m.If(ey_hp):
+                    m.d.sync += [y.eq(0), ey_h.eq(h_is1), ey_hp.eq(0)]
+                with m.Else():
+                    m.d.sync += [y.eq(y + 1), ey_h.eq(y == h2), ey_hp.eq(y == hp2)]
+            with m.Else():
+                m.d.sync += [x.eq(x + 1), ex_w.eq(x == w2), ex_wp.eq(x == wp2)]
+        # A `first` beat waits for the stages to finish the previous frame, since they read
+        # the sampled sizes. The size is registered as it comes (`wr`, `hr`: no adder after
+        # the `width` input, which may come from a multiplexer, e.g. hw.lane_split's input
+        # FIFO) and the bounds are computed in the opening cycle; only the check (compares, no
+        # adder) is made from the inputs. The bounds are first read in the cycle after.
+        wr, hr = Signal.like(self.width), Signal.like(self.height)
+        with m.If(start):
+            m.d.sync += [wr.eq(self.width), hr.eq(self.height)]
+        with m.If(opening):
+            w_1, h_1 = wr - 1, hr - 1
+            m.d.sync += [
+                w2.eq(wr - 2), h2.eq(hr - 2), w_is1.eq(wr == 1), h_is1.eq(hr == 1),
+                # The counters are at (0, 0) between frames.
+                ex_w.eq(wr == 1), ey_h.eq(hr == 1), ex_wp.eq(0), ey_hp.eq(0),
+                # Padded size - 1 = (size - 1) | (B - 1).
+                wp1.eq(w_1 | (b - 1)), hp1.eq(h_1 | (b - 1)),
+                # Padded size = (size + B - 1) rounded down to a multiple of B: one adder.
+                wp.eq(Cat(Const(0, levels), (wr + (b - 1))[levels:])),
+                hp.eq(Cat(Const(0, levels), (hr + (b - 1))[levels:])),
+            ]
+        return m
