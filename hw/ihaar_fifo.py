@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
-from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
+
+from .requant_fifo import RequantFIFO
 
 __all__ = ["CreditFIFO"]
 
@@ -47,7 +48,7 @@ class CreditFIFO(wiring.Component):
     r_data : Out(shape)
     """
 
-    depth = 16
+    depth = RequantFIFO.depth
 
     def __init__(self, shape):
         self.shape = shape
@@ -57,27 +58,17 @@ class CreditFIFO(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.mem = mem = Memory(shape=self.shape, depth=self.depth, init=[],
-                                        attrs={"ram_style": "distributed"})
-        wr = mem.write_port()
-        rd = mem.read_port(domain="comb")
-        wp = Signal(range(self.depth))
-        rp = Signal(range(self.depth))
+        # The storage and its level are the requantizer's FIFO (same free-running producer,
+        # no overflow check); this adds the credits.
+        m.submodules.fifo = fifo = RequantFIFO(self.shape, ram_style="distributed")
         pop = self.r_valid & self.r_ready
-        level = Signal(self.depth)
         free = Signal(self.depth, init=2**self.depth - 1)
-        up, down = self.w_en & ~pop, pop & ~self.w_en
         took, gave = self.take & ~pop, pop & ~self.take
         free_n = Mux(took, Cat(free[1:], Const(0, 1)),
                      Mux(gave, Cat(Const(1, 1), free[:-1]), free))
-        m.d.comb += [wr.en.eq(self.w_en), wr.addr.eq(wp), wr.data.eq(self.w_data),
-                     rd.addr.eq(rp), self.r_data.eq(rd.data), self.r_valid.eq(level[0]),
+        m.d.comb += [fifo.w_en.eq(self.w_en), fifo.w_data.eq(self.w_data),
+                     self.r_valid.eq(fifo.r_valid), fifo.r_ready.eq(self.r_ready),
+                     self.r_data.eq(fifo.r_data),
                      self.credit.eq(free[0]), self.credit_next.eq(free_n[0])]
-        m.d.sync += [
-            wp.eq(wp + self.w_en),
-            rp.eq(Mux(pop, rp + 1, rp)),
-            level.eq(Mux(up, Cat(Const(1, 1), level[:-1]),
-                         Mux(down, Cat(level[1:], Const(0, 1)), level))),
-            free.eq(free_n),
-        ]
+        m.d.sync += free.eq(free_n)
         return m

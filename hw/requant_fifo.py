@@ -24,6 +24,9 @@ class RequantFIFO(wiring.Component):
     ----------
     shape : shape-castable
         Entry shape (the requantizer's output payload layout).
+    ram_style : str, optional
+        Yosys ``ram_style`` of the memory (``"distributed"`` forces LUT RAM; by default the
+        mapper chooses).
 
     Members
     -------
@@ -36,14 +39,16 @@ class RequantFIFO(wiring.Component):
 
     depth = 16
 
-    def __init__(self, shape):
-        self.shape = shape
+    def __init__(self, shape, *, ram_style: str | None = None):
+        self.shape, self.ram_style = shape, ram_style
         super().__init__({"w_en": In(1), "w_data": In(shape), "r_valid": Out(1),
                           "r_ready": In(1), "r_data": Out(shape)})
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.mem = mem = Memory(shape=self.shape, depth=self.depth, init=[])
+        attrs = {"ram_style": self.ram_style} if self.ram_style else None
+        m.submodules.mem = mem = Memory(shape=self.shape, depth=self.depth, init=[],
+                                        attrs=attrs)
         wr = mem.write_port()
         rd = mem.read_port(domain="comb")
         wp = Signal(range(self.depth))
