@@ -34,7 +34,7 @@ class SystolicPE(wiring.Component):
     every cycle, multiplies the activation arriving from its left neighbour by the weight at
     the address that travels with that activation, adding the product to the partial sum
     arriving from above. Activations and addresses move one PE right per cycle; partial sums
-    move one PE down per cycle (four cycles after the activation passed the PE).
+    move one PE down per cycle (PE_LATENCY cycles after the activation passed the PE).
 
     Pipeline: ``x_out`` and the weight read registers (the read starts a cycle earlier,
     from ``a_in``); an operand register each in the fabric; the multiplier
