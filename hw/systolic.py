@@ -90,7 +90,8 @@ class SystolicArray(wiring.Component):
         R, C = self.rows, self.cols
         m.submodules.grid = grid = SystolicGrid(R, C, self.depth, primitive=self.primitive)
         m.submodules.fifo = fifo = SystolicFIFO(self.y_layout.size,
-                                                1 << (self.fifo_depth - 1).bit_length())
+                                                1 << (self.fifo_depth - 1).bit_length(),
+                                                primitive=self.primitive)
 
         # Timing: both ready signals are registers, computed a cycle ahead for both outcomes
         # of the current handshake, so a handshake is one LUT (valid & ready) and every
@@ -108,9 +109,14 @@ class SystolicArray(wiring.Component):
         # loader's write register (cmd_set), then in the PEs' write registers (cmd_set2): the
         # bank is full once that write is done. The loader writes a bank only while it is
         # neither full, held nor pending (claimed).
-        full, held = Signal(2), Signal(2)
-        cmd_en, cmd_set, cmd_en2, cmd_set2 = Signal(), Signal(2), Signal(), Signal(2)
-        rel_v, rel_b = Signal(R + C + 1), Signal(R + C + 1)
+        full = Signal(2)
+        held = Signal(2)
+        cmd_en = Signal()
+        cmd_set = Signal(2)
+        cmd_en2 = Signal()
+        cmd_set2 = Signal(2)
+        rel_v = Signal(R + C + 1)
+        rel_b = Signal(R + C + 1)
         rel = Cat(rel_v[-1] & (rel_b[-1] == b) for b in range(2))
         # Next full, before the reader's finishing of a tile in this cycle: each use below
         # looks at a bank other than the one being finished, or also counts it as held.
@@ -119,17 +125,25 @@ class SystolicArray(wiring.Component):
         m.d.sync += [cmd_en2.eq(cmd_en), cmd_set2.eq(cmd_set)]
 
         # Weight loader: beat i of a tile goes to row i % R, tile t = i // R of bank wb.
-        wb, wt, wr = Signal(), Signal(self.tbits), Signal(range(max(R, 2)))
+        # The row (wr_oh) and the PE memory bank of the address (bank_oh) are one-hot
+        # registers, so that each of the R x banks write enables below is one LUT behind the
+        # handshake.
+        wb = Signal()
+        wt = Signal(self.tbits)
+        wr_oh = Signal(R, init=1)
         wcnt = Signal(signed(self.max_c_in.bit_length() + 2))   # beats left after this - 2
-        w_last, w_start, w_rdy = Signal(), Signal(init=1), Signal(init=1)
+        w_last = Signal()
+        w_start = Signal(init=1)
+        w_rdy = Signal(init=1)
         m.d.comb += self.w.ready.eq(w_rdy)
         w_fire = self.w.valid & w_rdy
         w_load = Mux(w_fire, w_last, w_start)
+        w_rdy_n = ~Mux(wb ^ (w_fire & w_last), claimed[1], claimed[0])
         m.d.sync += [
             wcnt.eq(Mux(w_load, self.c_in - 3, Mux(w_fire, wcnt - 1, wcnt))),
             w_last.eq(Mux(w_load, self.c_in == 1, Mux(w_fire, wcnt[-1], w_last))),
             w_start.eq(w_load),
-            w_rdy.eq(~Mux(wb ^ (w_fire & w_last), claimed[1], claimed[0])),
+            w_rdy.eq(w_rdy_n),
             cmd_en.eq(w_fire),
             cmd_set.eq(Cat(w_fire & w_last & (wb == b) for b in range(2))),
         ]
@@ -139,31 +153,50 @@ class SystolicArray(wiring.Component):
         # in front of them.
         waddr, nb = Cat(wt, wb), grid.banks
         lo = exact_log2(self.depth // nb)
+        bank_oh = Signal(nb, init=1)
+
+        def bank_of(wt_, wb_):
+            return Cat((Cat(wt_, wb_) >> lo) == b for b in range(nb))
+
         m.d.comb += [grid.w_addr[r].eq(kept_register(m, waddr, primitive=self.primitive,
                                                      name=f"w_addr{r}")) for r in range(R)]
-        m.d.sync += [grid.w_en[r].eq(Cat(w_fire & (wr == r) & ((waddr[lo:] == b) if nb > 1 else 1)
-                                         for b in range(nb)))
-                     for r in range(R)]
+        # w_rdy drives the loader's own logic; the R x banks enables, spread over the array,
+        # take w_rdy from per-row copies (kept, inverted so that they start "ready" as w_rdy does).
+        for r in range(R):
+            w_hold = kept_register(m, ~w_rdy_n, primitive=self.primitive, name=f"w_hold{r}",
+                                   reset=True)
+            m.d.sync += grid.w_en[r].eq(Cat(self.w.valid & ~w_hold & wr_oh[r] & bank_oh[b]
+                                            for b in range(nb)))
         m.d.sync += grid.w_data.eq(self.w.payload)
         with m.If(w_fire):
             with m.If(w_last):
-                m.d.sync += [wr.eq(0), wt.eq(0), wb.eq(~wb)]
-            with m.Elif(wr == R - 1):
-                m.d.sync += [wr.eq(0), wt.eq(wt + 1)]
+                m.d.sync += [wr_oh.eq(1), wt.eq(0), wb.eq(~wb),
+                             bank_oh.eq(bank_of(Const(0, self.tbits), ~wb))]
+            with m.Elif(wr_oh[-1]):
+                wt1 = (wt + 1)[:self.tbits]
+                m.d.sync += [wr_oh.eq(1), wt.eq(wt1), bank_oh.eq(bank_of(wt1, wb))]
             with m.Else():
-                m.d.sync += wr.eq(wr + 1)
+                m.d.sync += wr_oh.eq(wr_oh << 1)
 
         # Column streamer: T beats per column, k columns per output-channel tile.
-        rb, xt = Signal(), Signal(self.tbits)
+        rb = Signal()
+        xt = Signal(self.tbits)
         xcnt = Signal(signed(self.max_c_in.bit_length() + 2))   # channels left - 2R - 1
         kcnt = Signal(signed(self.max_k.bit_length() + 2))      # columns left after this - 2
         ccnt = Signal(signed(self.max_c_out.bit_length() + 2))  # channels left - 2C - 1
-        col_start, k_start, co_start = Signal(init=1), Signal(init=1), Signal(init=1)
-        col_last, k_last, co_last = Signal(), Signal(), Signal()
+        col_start = Signal(init=1)
+        k_start = Signal(init=1)
+        co_start = Signal(init=1)
+        col_last = Signal()
+        k_last = Signal()
+        co_last = Signal()
         x_rdy = Signal()   # == has & ~k_zero & (~col_last | pending < fifo_depth)
         tl_r = Signal()    # == col_last & k_last: the next beat ends the tile
         kz_r = Signal()    # == has & k_zero: the tile (k = 0) ends without beats
-        cin_le, k_eq1, k_zero, co_le = Signal(), Signal(), Signal(), Signal()
+        cin_le = Signal()
+        k_eq1 = Signal()
+        k_zero = Signal()
+        co_le = Signal()
         last_mask = Signal(R)    # lanes of a column's last beat that are < C_in
         # Results in flight or queued, as a thermometer code (pending[i] == count > i): the
         # credit checks below are then single flip-flops, not compares behind a counter.
@@ -193,9 +226,14 @@ class SystolicArray(wiring.Component):
         cr_f = Mux(col_last, Mux(dec, lt_d, lt_d1), cr_n)
         done_b = Cat(tile_done & (rb == b) for b in range(2))
         m.d.sync += [full.eq(full_n & ~done_b), held.eq((held & ~rel) | done_b)]
-        rb_n, xt_n = rb ^ tile_done, Mux(x_fire, Mux(col_last, 0, xt + 1), xt)[:self.tbits]
+        # xt + 1 kept in a register of its own: no carry chain between x_rdy and the grid's
+        # weight address (addr_r below).
+        xt1 = Signal(self.tbits, init=1)
+        rb_n, xt_n = rb ^ tile_done, Mux(x_fire, Mux(col_last, 0, xt1), xt)
+        m.d.sync += xt1.eq(Mux(x_fire, Mux(col_last, 1, xt1 + 1), xt1))
         has_n = Mux(rb ^ kz_r, full_n[1], full_n[0])
         has_f = Mux(rb ^ tl_r, full_n[1], full_n[0])
+        x_rdy_n = ~k_zero & Mux(x_fire, has_f & (~cl_f | cr_f), has_n & (~cl_n | cr_n))
         m.d.sync += [
             xcnt.eq(Mux(x_load, self.c_in - (2 * R + 1), Mux(x_fire, xcnt - R, xcnt))),
             col_last.eq(Mux(x_fire, cl_f, cl_n)), col_start.eq(x_load),
@@ -207,7 +245,7 @@ class SystolicArray(wiring.Component):
             co_start.eq(co_load),
             tl_r.eq(Mux(x_fire, cl_f & kl_f, cl_n & kl_n)),
             kz_r.eq(~x_fire & has_n & k_zero),
-            x_rdy.eq(~k_zero & Mux(x_fire, has_f & (~cl_f | cr_f), has_n & (~cl_n | cr_n))),
+            x_rdy.eq(x_rdy_n),
             # Both neighbours precomputed: the handshakes only select.
             pending.eq(Mux(col_done ^ dec, Mux(dec, pending[1:], Cat(C1, pending[:-1])),
                            pending)),
@@ -217,17 +255,26 @@ class SystolicArray(wiring.Component):
         flags = Signal(FLAGS)
         m.d.comb += grid.flags.eq(flags)
         # The grid wants a beat's weight address a cycle ahead of the beat: a kept copy of
-        # (xt, rb), placed by the grid rather than by the controller.
-        m.d.comb += grid.addr.eq(kept_register(m, Cat(xt_n, rb_n), primitive=self.primitive,
+        # (xt, rb), placed by the grid rather than by the controller. The address and the
+        # flags see the handshake through a copy of x_rdy of their own, so that x_fire (and
+        # the x_rdy register's next-state logic behind it) stays within the controller.
+        x_rdy_g = kept_register(m, x_rdy_n, primitive=self.primitive, name="x_rdy_g",
+                                reset=True)
+        x_fire_g = self.x.valid & x_rdy_g
+        addr_n = Cat(Mux(x_fire_g, Mux(col_last, 0, xt1), xt),
+                     rb ^ ((x_fire_g & tl_r) | kz_r))
+        m.d.comb += grid.addr.eq(kept_register(m, addr_n, primitive=self.primitive,
                                                name="addr_r"))
-        m.d.sync += [flags.valid.eq(x_fire),
+        m.d.sync += [flags.valid.eq(x_fire_g),
                      flags.first.eq(xt == 0), flags.last.eq(col_last),
                      flags.tile_last.eq(k_last), flags.layer_last.eq(k_last & co_last)]
-        # Lanes past C_in in a column's last beat are zeroed, by a per-lane flag computed with
-        # the next col_last: col_last itself reached the reset input of every lane's register.
-        zero = Signal(R)
-        m.d.sync += zero.eq(Cat(Mux(x_fire, cl_f, cl_n) & ~last_mask[r] for r in range(R)))
-        m.d.sync += [grid.x[r].eq(Mux(zero[r], 0, self.x.payload[r])) for r in range(R)]
+        # Lanes past C_in in a column's last beat are zeroed in the grid, a register after the
+        # beat (x_zero travels with grid.x), so that the flags come from col_last directly:
+        # zeroing in front of grid.x needs them a cycle earlier, from the next col_last, behind
+        # the handshake (x_rdy -> next col_last -> R flags spread over the array's rows).
+        # Lane 0 always holds a channel.
+        m.d.sync += [grid.x.eq(self.x.payload),
+                     grid.x_zero.eq(Cat(col_last & ~last_mask[r] for r in range(R)))]
 
         # A bank is released only once the skewed reads of its last beat have left the
         # array (R + C cycles), so that the loader never overwrites weights still in use.
@@ -236,7 +283,7 @@ class SystolicArray(wiring.Component):
         # Output: the FIFO never overflows because x beats that complete a column are only
         # accepted while fewer than fifo_depth results are in flight or queued.
         out = data.View(self.y_layout, fifo.w_data)
-        m.d.comb += [fifo.w_en.eq(grid.y_flags.valid), out.data.eq(grid.y),
+        m.d.comb += [fifo.w_next.eq(grid.y_next), out.data.eq(grid.y),
                      out.tile_last.eq(grid.y_flags.tile_last),
                      out.last.eq(grid.y_flags.layer_last),
                      self.y.valid.eq(fifo.r_valid), self.y.payload.eq(fifo.r_data),

@@ -52,6 +52,11 @@ class SystolicGrid(wiring.Component):
     -------
     x : In(ArrayLayout(signed(8), R))
         Activation beat (input channels ``t*R .. t*R + R - 1`` of one column).
+    x_zero : In(R)
+        Lanes of ``x`` taken as 0 (channels past C_in in a column's last beat). Lane ``r``
+        is zeroed after the first of row ``r``'s skew registers, so that the flag may come
+        from a register that is not behind the controller's handshake; lane 0 has no such
+        register and is zeroed in front of its PE (the array never sets ``x_zero[0]``).
     addr : In(range(depth))
         Bank and input-channel tile of the weights of the beat presented on ``x`` in the
         next cycle (the weight read starts a cycle ahead of the activation).
@@ -67,6 +72,8 @@ class SystolicGrid(wiring.Component):
     y : Out(ArrayLayout(signed(32), C))
         Column results, valid when ``y_flags.valid``; ``y_flags.last`` is always set then.
     y_flags : Out(FLAGS)
+    y_next : Out(1)
+        ``y_flags.valid`` of the next cycle (lets the output FIFO register its write enables).
     """
 
     def __init__(self, rows: int, cols: int, depth: int, *, primitive: str = "generic"):
@@ -74,12 +81,14 @@ class SystolicGrid(wiring.Component):
         self.latency = rows + cols + PE_LATENCY + 1
         self.banks = memory_banks(depth, primitive)
         super().__init__({
-            "x": In(data.ArrayLayout(signed(8), rows)), "addr": In(range(depth)),
+            "x": In(data.ArrayLayout(signed(8), rows)), "x_zero": In(rows),
+            "addr": In(range(depth)),
             "flags": In(FLAGS),
             "w_en": In(data.ArrayLayout(self.banks, rows)),
             "w_addr": In(data.ArrayLayout(range(depth), rows)),
             "w_data": In(data.ArrayLayout(signed(8), cols)),
             "y": Out(data.ArrayLayout(signed(32), cols)), "y_flags": Out(FLAGS),
+            "y_next": Out(1),
         })
 
     def elaborate(self, platform):
@@ -112,7 +121,8 @@ class SystolicGrid(wiring.Component):
                 if c == 0:
                     # Skew: row r lags row r - 1 by one cycle, like the partial sums.
                     m.d.comb += [
-                        pe.x_in.eq(delay(self.x[r], signed(8), r, f"skew_x{r}")),
+                        pe.x_in.eq(delay(Mux(self.x_zero[r], 0, self.x[r]), signed(8), r,
+                                         f"skew_x{r}")),
                         pe.a_in.eq(skew_a(r)),
                     ]
                 else:
@@ -142,6 +152,6 @@ class SystolicGrid(wiring.Component):
             # Deskew: column c is C - 1 - c cycles early.
             m.d.comb += self.y[c].eq(delay(acc, signed(acc_bits), C - 1 - c, f"dsk{c}"))
         out_f = Signal(FLAGS)
-        m.d.sync += [out_f.eq(f), out_f.valid.eq(f.valid & f.last)]
-        m.d.comb += self.y_flags.eq(out_f)
+        m.d.sync += [out_f.eq(f), out_f.valid.eq(self.y_next)]
+        m.d.comb += [self.y_flags.eq(out_f), self.y_next.eq(f.valid & f.last)]
         return m

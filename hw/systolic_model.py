@@ -96,19 +96,25 @@ def cycle_model(rows: int, cols: int, c_in: int, c_out: int, k: int, *,
     return last_y + 1
 
 
-def x_stream(xs, rows: int, n_co: int) -> list[list[int]]:
+def x_stream(xs, rows: int, n_co: int, *, fill=None) -> list[list[int]]:
     """Beats of the array's ``x`` stream for kept columns ``xs`` (C_in, k).
 
-    Every column as ``ceil(C_in / R)`` beats of R channels (zeros past C_in), the whole set
-    re-streamed once per C_out tile (``n_co = ceil(C_out / C)`` times).
+    Every column as ``ceil(C_in / R)`` beats of R channels, the whole set re-streamed once per
+    C_out tile (``n_co = ceil(C_out / C)`` times). Lanes past C_in are zeros, or random int8
+    drawn from ``fill`` (a ``numpy.random.Generator``; the array must ignore them).
     """
     xs = np.asarray(xs, dtype=np.int64)
     c_in, k = xs.shape
     t = _ceil(c_in, rows)
-    pad = np.zeros((t * rows, k), np.int64)
-    pad[:c_in] = xs
-    one = [[int(v) for v in pad[i * rows:(i + 1) * rows, j]] for j in range(k) for i in range(t)]
-    return one * n_co
+    one = []
+    for _ in range(n_co):
+        pad = np.zeros((t * rows, k), np.int64)
+        if fill is not None:
+            pad[:] = fill.integers(-128, 127, pad.shape, endpoint=True)
+        pad[:c_in] = xs
+        one += [[int(v) for v in pad[i * rows:(i + 1) * rows, j]]
+                for j in range(k) for i in range(t)]
+    return one
 
 
 def w_stream(ws, cols: int) -> list[list[int]]:

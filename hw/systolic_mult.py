@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import ClockSignal, Const, Instance, Module, Signal, signed
+from amaranth.hdl import ClockSignal, Const, Instance, Module, ResetSignal, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -13,25 +13,27 @@ __all__ = ["PRIMITIVES", "SystolicMult", "kept_register"]
 PRIMITIVES = ("generic", "ecp5")
 
 
-def kept_register(m, value, *, primitive: str, name: str):
+def kept_register(m, value, *, primitive: str, name: str, reset: bool = False):
     """``value`` delayed one cycle by a register that synthesis keeps as a distinct flip-flop.
 
     The weight-read address of PE (r, c) is the beat's address delayed ``r + c`` cycles, so
     every PE on an anti-diagonal holds the same value and Yosys merges their registers into
     one, which then drives LUT-RAMs all over the array. With ``primitive="ecp5"`` each bit
     is a ``TRELLIS_FF`` with the ``keep`` attribute, which ``opt_merge`` leaves alone (no
-    reset, no enable; simulate with ``sim/models/TRELLIS_FF.v``); ``"generic"`` is a plain
-    register without reset.
+    enable; simulate with ``sim/models/TRELLIS_FF.v``); ``"generic"`` is a plain register.
+    Both start at 0. ``reset``: the sync domain's reset clears the register (a state copy,
+    e.g. a FIFO pointer); otherwise it is not reset (a data copy).
     """
-    q = Signal(value.shape(), name=name)
+    q = Signal(value.shape(), name=name, reset_less=not reset)
     if primitive == "generic":
         m.d.sync += q.eq(value)
         return q
+    lsr = ResetSignal() if reset else Const(0, 1)
     for i in range(len(q)):
         m.submodules[f"{name}_{i}"] = Instance(
             "TRELLIS_FF", p_GSR="DISABLED", p_CEMUX="1", p_CLKMUX="CLK", p_LSRMUX="LSR",
             p_SRMODE="LSR_OVER_CE", p_REGSET="RESET", a_keep=1,
-            i_CLK=ClockSignal(), i_LSR=Const(0, 1), i_CE=Const(1, 1), i_DI=value[i], o_Q=q[i])
+            i_CLK=ClockSignal(), i_LSR=lsr, i_CE=Const(1, 1), i_DI=value[i], o_Q=q[i])
     return q
 
 

@@ -13,11 +13,12 @@ from hw.systolic import SystolicArray
 from hw.systolic_model import cycle_bound, cycle_model, w_stream, x_stream
 
 
-def run_layers(dut, layers, *, stall=0.0, backpressure=0.0, seed=0):
+def run_layers(dut, layers, *, stall=0.0, backpressure=0.0, seed=0, fill=None):
     """Run ``layers`` [(W, X), ...] one after the other; return [(Y, cycles, flags)].
 
     Each layer starts once ``busy`` is low; ``cycles`` counts from the cycle its streams are
-    first offered to the cycle of its last y handshake (both included).
+    first offered to the cycle of its last y handshake (both included). ``fill``: x lanes
+    past C_in carry random values from this generator instead of zeros.
     """
     R, C = dut.rows, dut.cols
     rng = random.Random(seed)
@@ -67,7 +68,7 @@ def run_layers(dut, layers, *, stall=0.0, backpressure=0.0, seed=0):
     async def xprod(ctx):
         for i, (_, xs) in enumerate(layers):
             await wait_go(ctx, i)
-            await stream_put(ctx, dut.x, x_stream(xs, R, shape(i)[3]), stall=stall,
+            await stream_put(ctx, dut.x, x_stream(xs, R, shape(i)[3], fill=fill), stall=stall,
                              rng=random.Random(rng.random()))
             sent[i] += 1
 
@@ -168,6 +169,19 @@ def test_stalls_backpressure(stall, backpressure):
     layers = [rand_layer(rng, 9, 5, 17), rand_layer(rng, 4, 2, 1), rand_layer(rng, 3, 3, 0),
               rand_layer(rng, 8, 4, 16)]
     check_layers(dut, layers, stall=stall, backpressure=backpressure, seed=seed)
+
+
+def test_lanes_past_c_in_ignored():
+    # The first layer writes every row of the PE memories; in the later ones, the rows past
+    # C_in of the last input-channel tile keep those stale weights while their x lanes carry
+    # random values: the array must zero those lanes.
+    seed = 45
+    print(f"seed={seed}")
+    rng = np.random.default_rng(seed)
+    dut = SystolicArray(4, 4, max_c_in=16, max_c_out=16, max_k=32)
+    shapes = [(12, 8, 3), (5, 4, 7), (6, 9, 5), (1, 4, 3), (11, 5, 2)]
+    check_layers(dut, [rand_layer(rng, *s) for s in shapes], fill=rng, stall=0.2,
+                 backpressure=0.2, seed=seed)
 
 
 def test_steady_state_full_rate():
