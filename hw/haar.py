@@ -176,18 +176,22 @@ class HaarForward(wiring.Component):
                 m.d.sync += [wq_valid.eq(1), wq_ll_v.eq(k == levels - 1)]
             taken = taken | st.det.valid
         # `wq` is written into the FIFO in the cycle after it is loaded, or dropped: it takes
-        # the highest-priority quad every cycle, with no enable (no path from `free`). It holds
-        # when no quad is valid (an explicit default, so the case is complete). Its select is
-        # the stages' `sel` copies of `det.valid`: the grant logic stays next to the stages.
-        with m.Switch(Cat(st.sel for st in stages)):
-            for k, st in enumerate(stages):
-                with m.Case("-" * (levels - 1 - k) + "1" + "0" * k):
-                    det = st.det.payload
-                    m.d.sync += [wq.p0.eq(det.p0), wq.lvl.eq(det.lvl), wq.top.eq(det.top),
-                                 wq.last.eq(det.last),
-                                 [wq.v[j].eq(det.v[j]) for j in range(3)]]
-            with m.Default():
-                m.d.sync += wq.eq(wq)
+        # the highest-priority quad every cycle, with no enable (no path from `free`); with no
+        # quad valid it takes the top stage's (not written). Its selects are the stages' `sel`
+        # copies of `det.valid` (the grant logic stays next to the stages), one per lane: every
+        # bit is a multiplexer of registers, with no decode shared by the whole word.
+        def merge(field, bit):
+            v = field(stages[-1].det.payload)
+            for st in reversed(stages[:-1]):
+                v = Mux(st.sel[bit], field(st.det.payload), v)
+            return v
+
+        m.d.sync += [wq.p0.eq(merge(lambda d: d.p0, 0)), wq.lvl.eq(merge(lambda d: d.lvl, 0)),
+                     wq.top.eq(merge(lambda d: d.top, 0)),
+                     wq.last.eq(merge(lambda d: d.last, 0))]
+        for j in range(3):
+            for q in range(self.lanes):
+                m.d.sync += wq.v[j][q].eq(merge(lambda d, j=j, q=q: d.v[j][q], 1 + q))
         m.d.sync += wq_ll.eq(stages[-1].det.payload.v[3])
 
         # Serializer: slots 0..2 (LH, HL, HH) of every quad, then slot 3 (LL, the head of
@@ -198,7 +202,6 @@ class HaarForward(wiring.Component):
         cur_valid = fifo.r_rdy
         slot = Signal(2)
         top = cur.top
-        end_slot = Mux(top, 3, 2)
         s = Signal(levels)
         with m.Switch(cur.lvl):
             for lv in range(levels - 1):
@@ -216,30 +219,38 @@ class HaarForward(wiring.Component):
                                  value.eq(cur.v[k] if k < 3 else llfifo.r_data)]
         # `sv`/`sp` is the serializer's output register; a skid register (`kv`/`kp`) sits
         # between it and `o`, so `o.ready` loads only the output register. `at_end` (slot ==
-        # end_slot) and `adv_end` (advance & at_end, from next-state values) are registers;
-        # a quad is current while `at_end` is set, so `adv_end` alone drops it: the FIFO read,
-        # which enables the FIFO's wide head registers, is a flip-flop (and `top` for llfifo).
+        # end_slot, the quad's last slot: 3 at the top level, else 2) is a register; a quad is
+        # current while `at_end` is set, so the read (`adv_end` = advance & at_end, from
+        # next-state values, handed to the FIFOs a cycle ahead as `r_next`) depends on no
+        # handshake of its own cycle.
         sv, sp = Signal(), Signal(self.out_layout)
         kv, kp = Signal(), Signal(self.out_layout)
         advance = ~sv | ~kv
-        at_end, adv_end, at_end_n = Signal(), Signal(), Signal()
-        finishing = adv_end
-        m.d.comb += [fifo.r_en.eq(finishing), llfifo.r_en.eq(finishing & top),
-                     at_end_n.eq(Mux(advance & cur_valid, ~at_end & (slot + 1 == end_slot),
-                                     at_end))]
+        at_end, at_end_n = Signal(), Signal()
+        # `pen` = (slot + 1 == end_slot), a register updated with `slot` (a new quad starts at
+        # slot 0, where it is 0 whatever its `top`): `at_end_n` has five inputs, not seven.
+        pen = Signal()
+        m.d.comb += at_end_n.eq(Mux(advance & cur_valid, ~at_end & pen, at_end))
         sv_n = Mux(advance, cur_valid, sv)
         kv_n = Mux(~self.o.valid | self.o.ready, 0, kv | sv)
-        m.d.sync += [at_end.eq(at_end_n), adv_end.eq(~(sv_n & kv_n) & at_end_n)]
+        # The read of the next cycle (`adv_end`), which the FIFOs register. A quad's `top` is
+        # the next cycle's too whenever `adv_end` is set (no quad is dropped in this cycle).
+        adv_end_n = ~(sv_n & kv_n) & at_end_n
+        m.d.comb += [fifo.r_next.eq(adv_end_n), llfifo.r_next.eq(adv_end_n & top)]
+        m.d.sync += at_end.eq(at_end_n)
+        # `sp` is loaded whenever the output register advances (its enable does not depend
+        # on the FIFO's `r_rdy`): without a current quad it holds no beat (`sv` low).
         with m.If(advance):
-            m.d.sync += sv.eq(cur_valid)
+            m.d.sync += [
+                sv.eq(cur_valid),
+                sp.data.eq(value),
+                # The slot's offset bits are zero in p0: OR instead of an adder.
+                sp.p.eq(cur.p0 | offset),
+                sp.last.eq(cur.last & at_end),
+            ]
             with m.If(cur_valid):
-                m.d.sync += [
-                    sp.data.eq(value),
-                    # The slot's offset bits are zero in p0: OR instead of an adder.
-                    sp.p.eq(cur.p0 | offset),
-                    sp.last.eq(cur.last & at_end),
-                    slot.eq(Mux(at_end, 0, slot + 1)),
-                ]
+                m.d.sync += [slot.eq(Mux(at_end, 0, slot + 1)),
+                             pen.eq(~at_end & Mux(slot == 0, ~top, (slot == 1) & top))]
         with m.If(~self.o.valid | self.o.ready):
             m.d.sync += [self.o.valid.eq(sv | kv), self.o.payload.eq(Mux(kv, kp, sp)),
                          kv.eq(0)]

@@ -30,8 +30,10 @@ class LutFIFO(wiring.Component):
     there words go into a two-word
     head buffer (``r_data`` is its first register). A word is fetched only while the head
     buffer and the read pipeline hold at most one word between them, so fetching, the
-    pointers, the count and the flags depend on registers only, never on ``r_en``; the
-    fetch decision itself is a register (computed from next-state values).
+    pointers, the count and the flags depend on registers only, never on the read; the
+    fetch decision itself is a register (computed from next-state values), and so are the
+    read (the reader announces it a cycle ahead, ``r_next``) and the head registers'
+    enables.
     ``w_rdy``, ``w_rdy3`` and ``r_rdy`` are registers.
 
     Latency: a word written in cycle t can be read in cycle t + 3 (LUT RAM up to 64 words)
@@ -55,7 +57,9 @@ class LutFIFO(wiring.Component):
     w_data : In(width)
         Word to write.
     w_en : In(1)
-        Write ``w_data`` (ignored while ``w_rdy`` is low).
+        Write ``w_data``; only while ``w_rdy`` is high (not checked: the write enables of the
+        RAM cells and the pointer's clock enable come straight from ``w_en``, which the Haar
+        unit keeps in a register, its room guaranteed through ``w_rdy3``).
     w_rdy : Out(1)
         The RAM is not full.
     w_rdy3 : Out(1)
@@ -64,8 +68,10 @@ class LutFIFO(wiring.Component):
         in the next cycle without looking at ``w_rdy`` (a registered write enable).
     r_data : Out(width)
         Oldest word (a register), valid while ``r_rdy``.
-    r_en : In(1)
-        Drop the oldest word (ignored while ``r_rdy`` is low).
+    r_next : In(1)
+        Drop the oldest word in the next cycle (``r_next`` in cycle t is the read of cycle
+        t + 1, ignored if ``r_rdy`` is low then): the reader registers its read decision
+        anyway, so the FIFO registers it instead, and with it the head buffer's enables.
     r_rdy : Out(1)
         Not empty.
     """
@@ -81,7 +87,7 @@ class LutFIFO(wiring.Component):
         super().__init__({
             "w_data": In(width), "w_en": In(1), "w_rdy": Out(1, init=1),
             "w_rdy3": Out(1, init=int(depth >= 3)),
-            "r_data": Out(width), "r_en": In(1), "r_rdy": Out(1),
+            "r_data": Out(width), "r_next": In(1), "r_rdy": Out(1),
         })
 
     def elaborate(self, platform):
@@ -100,8 +106,13 @@ class LutFIFO(wiring.Component):
         # start at one flip-flop instead of a compare of `held`.
         fetch = Signal()
         one = Signal()  # count == 1, updated with the count
-        w = self.w_en & self.w_rdy
-        pop = self.r_en & self.r_rdy
+        w = self.w_en
+        # `live` is `r_rdy` in a flip-flop of its own for the head buffer and the read side's
+        # counters, so the reader's copy (`r_rdy`) stays with the reader's control. `r_en` is
+        # the registered read (`r_next` of the previous cycle).
+        live, r_en = Signal(), Signal()
+        m.d.sync += r_en.eq(self.r_next)
+        pop = r_en & live
         if self.memory == "lut" and depth > 64:
             # More than four 16-word LUT-RAM banks: even and odd words in two memories, each
             # read into a register (a 3:1 bank multiplexer at 88 words), then the 2:1 choice.
@@ -156,15 +167,19 @@ class LutFIFO(wiring.Component):
                          nonempty.eq(~one), one.eq(count == 2)]
         # Head buffer: the word in d1 goes to q0 if that is free (or being read) and q1 is
         # empty, else to q1; q1 moves up when q0 is read. q0 is loaded whenever it is free,
-        # also with nothing to load: its enable (`width` flip-flops) has four inputs.
-        # q1 is likewise loaded whenever it is empty or moves up.
-        q0_free = ~self.r_rdy | self.r_en
+        # also with nothing to load; q1 likewise whenever it is empty or moves up. Their
+        # enables, `q0_free` (= ~live | r_en) and `q1_free` (= q0_free | ~q1v), are registers
+        # computed from next-state values (with `r_next`): each drives `width` flip-flops.
+        q0_free, q1_free = Signal(init=1), Signal(init=1)
+        live_n = Mux(q0_free, q1v | f1, live)
+        q1v_n = Mux(q0_free, q1v & f1, q1v | f1)
+        q0_free_n = ~live_n | self.r_next
+        m.d.sync += [live.eq(live_n), q1v.eq(q1v_n), q0_free.eq(q0_free_n),
+                     q1_free.eq(q0_free_n | ~q1v_n)]
+        with m.If(~self.r_rdy | r_en):
+            m.d.sync += self.r_rdy.eq(q1v | f1)
         with m.If(q0_free):
-            m.d.sync += [self.r_data.eq(Mux(q1v, q1, d1)), self.r_rdy.eq(q1v | f1)]
-            with m.If(q1v):
-                m.d.sync += q1v.eq(f1)
-        with m.Elif(f1):
-            m.d.sync += q1v.eq(1)
-        with m.If(q0_free | ~q1v):
+            m.d.sync += self.r_data.eq(Mux(q1v, q1, d1))
+        with m.If(q1_free):
             m.d.sync += q1.eq(d1)
         return m

@@ -24,7 +24,8 @@ class HaarFront(wiring.Component):
     register ``kp`` loaded whenever empty; a sample is taken while the skid is empty, so the
     counters, the padding flags and ``i.ready`` never see ``band.ready``, which only loads
     ``band`` (from the skid or the new sample) and sets the skid's valid bit. ``i.ready`` is
-    ``Mux(idle, ~first, rdy)`` with ``idle`` and ``rdy`` registered from next-state values.
+    ``Mux(idle, ~first, Mux(active, rdy, ~size_ok))`` with ``idle`` and ``rdy`` registered
+    from next-state values and ``size_ok`` the size check, registered in every cycle.
     Every decision of the sample path is a register: ``xpad``/``ypad`` (x >= w, y >= h) and
     the ``- 1`` bounds are updated with the counters, so no compare or adder feeds ``band``.
 
@@ -92,7 +93,10 @@ class HaarFront(wiring.Component):
         rdy, idle = Signal(), Signal(init=1)
         # One unconditional assignment: Icarus can miss the time-0 evaluation of an `always @*`
         # (likewise the next-state values below are plain expressions, not processes).
-        m.d.comb += self.i.ready.eq(Mux(idle, ~first, rdy))
+        # While opening (not `active`) it is ~size_ok, the size check registered in every
+        # cycle (no enable), in a flip-flop apart from `rdy`, so the compares of the `width`
+        # and `height` inputs end in a register of their own.
+        m.d.comb += self.i.ready.eq(Mux(idle, ~first, Mux(active, rdy, ~size_ok)))
         accept = self.i.valid & self.i.ready
 
         # A sample (a pixel or a padding zero) enters while the skid is empty.
@@ -104,10 +108,18 @@ class HaarFront(wiring.Component):
         busy = Signal()
         m.d.sync += busy.eq(self.busy)
         start = ~active & ~opening & self.i.valid & first & ~busy
-        size_ok_n = ((self.width != 0) & (self.width <= self.max_width)
-                     & (self.height != 0) & (self.height <= self.max_height))
+
+        def in_range(v, mx):
+            # 1 <= v <= mx; with mx a power of two (v has one bit more than mx - 1): the top bit
+            # set exactly when the others are all zero, one XOR of an OR (fewer LUT levels
+            # than the two compares).
+            if mx & (mx - 1) == 0 and len(v) == mx.bit_length():
+                return v[-1] ^ v[:-1].any()
+            return (v != 0) & (v <= mx)
+
+        size_ok_n = in_range(self.width, self.max_width) & in_range(self.height, self.max_height)
         # Next-state values of the control bits, from which `rdy` and `idle` are registered
-        # (`rdy` outside a frame matters only while opening, i.e. after `start`).
+        # (`rdy` matters only inside a frame; `size_ok` only while opening, after `start`).
         o_free = ~self.band.valid | self.band.ready
         active_n = Mux(active, ~(push & ex_wp & ey_hp), opening & size_ok)
         xpad_n = Mux(push, ~ex_wp & (xpad | ex_w), xpad)
@@ -115,11 +127,9 @@ class HaarFront(wiring.Component):
         kv_n = ~o_free & (kv | push)
         m.d.sync += [
             active.eq(active_n), xpad.eq(xpad_n), ypad.eq(ypad_n), kv.eq(kv_n),
-            opening.eq(start), rdy.eq(Mux(active_n, ~(xpad_n | ypad_n | kv_n), ~size_ok_n)),
-            idle.eq(~active_n & ~start),
+            opening.eq(start), rdy.eq(~(xpad_n | ypad_n | kv_n)), idle.eq(~active_n & ~start),
+            size_ok.eq(size_ok_n),
         ]
-        with m.If(start):
-            m.d.sync += size_ok.eq(size_ok_n)
 
         # Skid buffer: `kp` is loaded whenever the skid is empty (its enable is the register
         # `~kv`), `band.payload` whenever `band` is free (no `band.valid` term: fewer enable

@@ -79,9 +79,11 @@ class HaarStage(wiring.Component):
         ``wp - 1`` and ``hp - 1`` (registered by the caller: no adder in the counter paths).
     busy : Out(1)
         High from the first sample of a frame until its last quad has left ``det``.
-    sel : Out(1)
-        ``det.valid`` in a flip-flop of its own, for the select of the arbiter's wide data
-        multiplexer (so it shares no gate with the grant, ``det.ready``).
+    sel : Out(lanes + 1)
+        ``det.valid`` in flip-flops of its own, for the selects of the arbiter's wide data
+        multiplexer (so they share no gate with the grant, ``det.ready``): bit 0 for the
+        position fields, bit ``1 + q`` for lane ``q``'s coefficients (a copy per lane, so no
+        select net spans all lanes).
     """
 
     def __init__(self, *, lanes: int, level: int, levels: int, in_bits: int, max_width: int,
@@ -100,7 +102,7 @@ class HaarStage(wiring.Component):
             "wp1": In(range(max_width)),
             "hp1": In(range(max_height)),
             "busy": Out(1),
-            "sel": Out(1),
+            "sel": Out(lanes + 1),
         }
         if not self.top:
             sig["ll"] = Out(stream.Signature(data.ArrayLayout(signed(self.b_in + 2), lanes)))
@@ -143,33 +145,39 @@ class HaarStage(wiring.Component):
         ]
         accept = self.i.valid & ~stall
 
-        m.submodules.mem = mem = Memory(shape=data.ArrayLayout(self.sample, 2),
-                                        depth=self.max_width >> lvl, init=[],
-                                        attrs={"ram_style": "distributed"})
-        # Asynchronous read port and an explicit register (what a LUT-RAM synchronous read is
-        # anyway): with a synchronous port, Yosys left two flip-flops driving one read-data
-        # bit at lanes 8 (nextpnr: "multiply driven").
-        rd = mem.read_port(domain="comb")
-        # col >> 1 in a register of its own (updated with `col`): it drives every LUT-RAM
-        # cell of the line buffer, the counter drives the control.
-        laddr = Signal(range(max(2, self.max_width >> lvl)))
-        rdata = Signal.like(rd.data)
-        m.d.sync += rdata.eq(rd.data)
-        wr = mem.write_port()
+        # One line buffer per lane, each with its own copies of the address (`laddr[q]`, col
+        # >> 1) and of the parities (`pc[q]`, `pr[q]`), which drive only that lane's LUT-RAM
+        # cells and write enable: one address register fanned out to every lane's cells was
+        # the critical path at 4 lanes. Each copy's next state is a function of its own
+        # output, so synthesis does not merge them.
+        nl = max(2, self.max_width >> lvl)
+        laddr = [Signal(range(nl), name=f"laddr{q}") for q in range(lanes)]
+        pc = [Signal(name=f"pc{q}") for q in range(lanes)]
+        pr = [Signal(name=f"pr{q}") for q in range(lanes)]
+        rdata = [Signal(data.ArrayLayout(signed(self.b_in), 2), name=f"rdata{q}")
+                 for q in range(lanes)]
         hold = Signal(self.sample)
-        m.d.comb += [
-            rd.addr.eq(laddr),
-            wr.addr.eq(laddr),
-            wr.data[0].eq(hold),
-            wr.data[1].eq(self.i.payload),
-            # `accept` on an even row (`i.ready` is high there), without the ready term.
-            wr.en.eq(self.i.valid & ~odd_r & odd_c),
-        ]
         # Loaded in every even-column cycle, not only with an input: the last load before
         # the column turns odd is the accepted sample (its enable is the register `~odd_c`,
         # not the handshake).
         with m.If(~odd_c):
             m.d.sync += hold.eq(self.i.payload)
+        for q in range(lanes):
+            mem = Memory(shape=data.ArrayLayout(signed(self.b_in), 2),
+                         depth=self.max_width >> lvl, init=[],
+                         attrs={"ram_style": "distributed"})
+            m.submodules[f"mem{q}"] = mem
+            # Asynchronous read port and an explicit register (what a LUT-RAM synchronous
+            # read is anyway): with a synchronous port, Yosys left two flip-flops driving one
+            # read-data bit at lanes 8 (nextpnr: "multiply driven").
+            rd, wr = mem.read_port(domain="comb"), mem.write_port()
+            m.d.sync += rdata[q].eq(rd.data)
+            m.d.comb += [
+                rd.addr.eq(laddr[q]), wr.addr.eq(laddr[q]),
+                wr.data[0].eq(hold[q]), wr.data[1].eq(self.i.payload[q]),
+                # `accept` on an even row (`i.ready` is high there), without the ready term.
+                wr.en.eq(self.i.valid & ~pr[q] & pc[q]),
+            ]
 
         with m.If(self.det.valid & self.det.ready):
             m.d.sync += self.det.valid.eq(0)
@@ -198,15 +206,15 @@ class HaarStage(wiring.Component):
                 mid.last.eq(int(self.top) & row_end & col_end),
             ]
             for k in range(lanes):
-                a, b = rdata[0][k], rdata[1][k]
+                a, b = rdata[k][0], rdata[k][1]
                 c, d = hold[k], self.i.payload[k]
                 m.d.sync += [mid.s_ab[k].eq(a + b), mid.d_ab[k].eq(a - b),
                              mid.s_cd[k].eq(c + d), mid.d_cd[k].eq(c - d)]
         # Cycle 2: the second adder level into the output registers.
         ent = self.det.payload
         mid_valid_n = Mux(accept & produce, 1, ~out_free & mid_valid)
-        # `sel` follows `det.valid` from its own output (so the two are not merged).
-        m.d.sync += self.sel.eq((mid_valid & out_free) | (self.sel & ~self.det.ready))
+        # Every `sel` bit follows `det.valid` from its own output (so none are merged).
+        m.d.sync += [b.eq((mid_valid & out_free) | (b & ~self.det.ready)) for b in self.sel]
         with m.If(mid_valid & out_free):
             m.d.sync += self.det.valid.eq(1)
             if not self.top:
@@ -215,6 +223,7 @@ class HaarStage(wiring.Component):
         # end (bands are an even number of samples wide and high, so the wraps to 0 flip too).
         odd_c_n, odd_r_n = odd_c ^ accept, odd_r ^ (accept & col_end)
         m.d.sync += [mid_valid.eq(mid_valid_n), stall.eq(odd_r_n & odd_c_n & mid_valid_n)]
+        m.d.sync += [b.eq(b ^ accept) for b in pc] + [b.eq(b ^ (accept & col_end)) for b in pr]
         # The output registers are loaded whenever both are free (`mid_valid` is not in their
         # enable, which reaches the far side of the arbiter): only the valid bits say whether
         # they hold a quad.
@@ -236,19 +245,34 @@ class HaarStage(wiring.Component):
                 m.d.sync += target.eq(s_ab + s_cd)
 
         # A block row of this band ends after 2*2**sh input rows.
-        block_row_end = odd_r if sh == 0 else odd_r & row[1:1 + sh].all()
+        # `step` = the current row ends a block row and is not the band's last (rowbase steps
+        # at its end), a register updated with `row`: the next row ends a block row if this
+        # one's low sh + 1 bits are all ones but bit 0, and it is not the last row if this one
+        # is neither the last nor the one before (compared with hl2).
+        step = Signal()
+        mask = (2 << sh) - 1
+        step_n = ~row_end & (row != hl2) & ((row & mask) == mask - 1)
+        # rowbase steps (or clears, at the band's end) a cycle after the row's last sample,
+        # from registered enables: it is next read by the next row's first quad, at least
+        # two samples later, and its enable then hangs on no handshake.
+        do_step, do_zero = Signal(), Signal()
+        m.d.sync += [do_step.eq(accept & col_end & step),
+                     do_zero.eq(accept & col_end & row_end)]
+        with m.If(do_zero):
+            m.d.sync += rowbase.eq(0)
+        with m.Elif(do_step):
+            m.d.sync += rowbase.eq(rowbase + (self.wp << levels))
         with m.If(accept):
             m.d.sync += col_end.eq(~col_end & (col == wl2))
             with m.If(col_end):
-                m.d.sync += [col.eq(0), laddr.eq(0), row_end.eq(~row_end & (row == hl2))]
+                m.d.sync += [col.eq(0), row_end.eq(~row_end & (row == hl2)), step.eq(step_n),
+                             *(a.eq(0) for a in laddr)]
                 with m.If(row_end):
-                    m.d.sync += [row.eq(0), rowbase.eq(0)]
+                    m.d.sync += row.eq(0)
                 with m.Else():
                     m.d.sync += row.eq(row + 1)
-                    with m.If(block_row_end):
-                        m.d.sync += rowbase.eq(rowbase + (self.wp << levels))
             with m.Else():
                 m.d.sync += col.eq(col + 1)
                 with m.If(odd_c):
-                    m.d.sync += laddr.eq(laddr + 1)
+                    m.d.sync += [a.eq(a + 1) for a in laddr]
         return m
