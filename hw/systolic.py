@@ -229,7 +229,12 @@ class SystolicArray(wiring.Component):
         # xt + 1 kept in a register of its own: no carry chain between x_rdy and the grid's
         # weight address (addr_r below).
         xt1 = Signal(self.tbits, init=1)
-        rb_n, xt_n = rb ^ tile_done, Mux(x_fire, Mux(col_last, 0, xt1), xt)
+
+        def next_tile(fire):
+            # (xt, rb) after this cycle, when `fire` is the x handshake.
+            return Mux(fire, Mux(col_last, 0, xt1), xt), rb ^ ((fire & tl_r) | kz_r)
+
+        xt_n, rb_n = next_tile(x_fire)
         m.d.sync += xt1.eq(Mux(x_fire, Mux(col_last, 1, xt1 + 1), xt1))
         has_n = Mux(rb ^ kz_r, full_n[1], full_n[0])
         has_f = Mux(rb ^ tl_r, full_n[1], full_n[0])
@@ -261,10 +266,8 @@ class SystolicArray(wiring.Component):
         x_rdy_g = kept_register(m, x_rdy_n, primitive=self.primitive, name="x_rdy_g",
                                 reset=True)
         x_fire_g = self.x.valid & x_rdy_g
-        addr_n = Cat(Mux(x_fire_g, Mux(col_last, 0, xt1), xt),
-                     rb ^ ((x_fire_g & tl_r) | kz_r))
-        m.d.comb += grid.addr.eq(kept_register(m, addr_n, primitive=self.primitive,
-                                               name="addr_r"))
+        m.d.comb += grid.addr.eq(kept_register(m, Cat(*next_tile(x_fire_g)),
+                                               primitive=self.primitive, name="addr_r"))
         m.d.sync += [flags.valid.eq(x_fire_g),
                      flags.first.eq(xt == 0), flags.last.eq(col_last),
                      flags.tile_last.eq(k_last), flags.layer_last.eq(k_last & co_last)]
