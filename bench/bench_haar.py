@@ -6,7 +6,8 @@ Writes ``build/bench/haar.json`` and ``build/bench/haar.md``. Usage::
         [--lanes 1 4 8] [--parts 1 2 4 8] [--timeout SECONDS] [--merge]
         [--fifo-memory lut ecp5]
 
-``--merge`` keeps the configurations of an earlier ``haar.json`` that this run does not redo;
+``--merge`` keeps the configurations of an earlier ``haar.json`` that this run does not redo
+(read again at every save, so runs for different ``--lanes`` can share the file);
 for a configuration it does redo with other seeds, on the same netlist (equal LUT, FF, carry,
 block-RAM and LUT-RAM counts and mapping), the seeds are pooled (``fmax_mhz_all``); with
 ``--no-synth`` it updates the simulated figures and keeps the synthesized ones.
@@ -176,7 +177,7 @@ def main(argv=None):
     fwd = sim_forward()
     res = {"unit": "haar", "width": WIDTH, "height": HEIGHT, "levels": 3, **fwd,
            "line_buffer_bits": HaarForward(lanes=1, max_width=WIDTH).line_buffer_bits,
-           "forward": {}, "inverse": {}}
+           "forward": {}, "inverse": {}, "_mine": set()}
     if args.merge and (OUT / "haar.json").exists():
         old = json.loads((OUT / "haar.json").read_text())
         res["forward"], res["inverse"] = old.get("forward", {}), old.get("inverse", {})
@@ -185,14 +186,24 @@ def main(argv=None):
         res["inverse_sim"] = sim_inverse() | {"line_buffer_bits": inv.buffer_bits}
 
     def save():  # after every configuration: a long run keeps what it has measured
-        (OUT / "haar.json").write_text(json.dumps(res, indent=2) + "\n")
-        (OUT / "haar.md").write_text(markdown(res))
+        disk = {}
+        if args.merge and (OUT / "haar.json").exists():
+            # Runs for other lane counts may be saving into the same file meanwhile: take
+            # their configurations (and e.g. the other unit's simulated figures) from it,
+            # keep this run's own.
+            disk = json.loads((OUT / "haar.json").read_text())
+            for kind in ("forward", "inverse"):
+                res[kind] = disk.get(kind, {}) | {k: v for k, v in res[kind].items()
+                                                  if (kind, k) in res["_mine"]}
+        out = disk | {k: v for k, v in res.items() if k != "_mine"}
+        (OUT / "haar.json").write_text(json.dumps(out, indent=2) + "\n")
+        (OUT / "haar.md").write_text(markdown(out))
 
     for lanes in args.lanes:
         for parts in [p for p in args.parts if 1 <= p <= lanes and lanes % p == 0]:
             measure_lanes(args, res, save, lanes, parts)
     save()
-    print(json.dumps(res, indent=2))
+    print(json.dumps({k: v for k, v in res.items() if k != "_mine"}, indent=2))
 
 
 def measure_lanes(args, res, save, lanes, parts):
@@ -223,6 +234,7 @@ def measure_lanes(args, res, save, lanes, parts):
             # Simulation-only figures update a merged record; its synthesis figures stay.
             cfg = (res[kind].get(key) or {}) | cfg
         res[kind][key] = cfg
+        res["_mine"].add((kind, key))
         save()
         print(f"{kind} {key}: {cfg}", flush=True)
 

@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from .haar_fifo import FIFO_MEMORIES, LutFIFO
 from .haar_front import HaarFront
-from .haar_stage import HaarStage, entry_layout
+from .haar_stage import HaarStage, entry_layout, line_buffer_bits
 
 __all__ = ["HaarForward", "check_haar_params"]
 
@@ -116,8 +116,9 @@ class HaarForward(wiring.Component):
 
     @property
     def line_buffer_bits(self) -> int:
-        """Bits of all line buffers: sum over levels of (max_width >> l) pairs."""
-        return sum((self.max_width >> lv) * 2 * self.lanes * (self.in_bits + 2 * lv - 2)
+        """Bits of all line buffers: per level ``l``, ``max_width >> l`` pair sums of
+        ``in_bits + 2*l - 1`` bits (rounded up to whole banks of 16 words)."""
+        return sum(line_buffer_bits(self.lanes, lv, self.in_bits, self.max_width)
                    for lv in range(1, self.levels + 1))
 
     @property
@@ -243,7 +244,6 @@ class HaarForward(wiring.Component):
         with m.If(advance):
             m.d.sync += [
                 sv.eq(cur_valid),
-                sp.data.eq(value),
                 # The slot's offset bits are zero in p0: OR instead of an adder.
                 sp.p.eq(cur.p0 | offset),
                 sp.last.eq(cur.last & at_end),
@@ -251,13 +251,27 @@ class HaarForward(wiring.Component):
             with m.If(cur_valid):
                 m.d.sync += [slot.eq(Mux(at_end, 0, slot + 1)),
                              pen.eq(~at_end & Mux(slot == 0, ~top, (slot == 1) & top))]
-        with m.If(~self.o.valid | self.o.ready):
-            m.d.sync += [self.o.valid.eq(sv | kv), self.o.payload.eq(Mux(kv, kp, sp)),
-                         kv.eq(0)]
+        o, o_rdy = self.o.payload, self.o.ready
+        with m.If(~self.o.valid | o_rdy):
+            m.d.sync += [self.o.valid.eq(sv | kv), o.p.eq(Mux(kv, kp.p, sp.p)),
+                         o.last.eq(Mux(kv, kp.last, sp.last)), kv.eq(0)]
         with m.Elif(sv & ~kv):
             m.d.sync += kv.eq(1)
         # `kp` matters only while `kv` is set: loaded whenever `kv` is clear, its enable
         # does not depend on `o.ready`.
         with m.If(~kv):
-            m.d.sync += kp.eq(sp)
+            m.d.sync += [kp.p.eq(sp.p), kp.last.eq(sp.last)]
+        # Each lane's data registers take their enables and selects from per-lane copies of
+        # `sv`, `kv` and `o.valid`, each following its own outputs (so they are not merged).
+        for q in range(self.lanes):
+            svq, kvq, ovq = (Signal(name=f"{n}{q}") for n in ("sv", "kv", "ov"))
+            m.d.sync += [svq.eq(Mux(~svq | ~kvq, cur_valid, svq)),
+                         kvq.eq(Mux(~ovq | o_rdy, 0, kvq | svq)),
+                         ovq.eq(Mux(~ovq | o_rdy, svq | kvq, ovq))]
+            with m.If(~svq | ~kvq):
+                m.d.sync += sp.data[q].eq(value[q])
+            with m.If(~ovq | o_rdy):
+                m.d.sync += o.data[q].eq(Mux(kvq, kp.data[q], sp.data[q]))
+            with m.If(~kvq):
+                m.d.sync += kp.data[q].eq(sp.data[q])
         return m

@@ -159,11 +159,15 @@ class LutFIFO(wiring.Component):
         # held_n <= 1 from compares of `held` (no adder before the compare).
         low_n = Mux(fetch & ~pop, held == 0, Mux(pop & ~fetch, held <= 2, held <= 1))
         m.d.sync += fetch.eq(nonempty_n & low_n)
+        # w_rdy3 = (count <= depth - 3) changes only where the count crosses that bound:
+        # equalities with constants (LUTs), not magnitude compares (carry chains).
         with m.If(w & ~fetch):
             m.d.sync += [count.eq(up), nonempty.eq(1), self.w_rdy.eq(count != depth - 1),
-                         self.w_rdy3.eq(count < depth - 3), one.eq(count == 0)]
+                         self.w_rdy3.eq(self.w_rdy3 & (count != depth - 3)),
+                         one.eq(count == 0)]
         with m.Elif(fetch & ~w):
-            m.d.sync += [count.eq(down), self.w_rdy.eq(1), self.w_rdy3.eq(count <= depth - 2),
+            m.d.sync += [count.eq(down), self.w_rdy.eq(1),
+                         self.w_rdy3.eq(self.w_rdy3 | (count == depth - 2)),
                          nonempty.eq(~one), one.eq(count == 2)]
         # Head buffer: the word in d1 goes to q0 if that is free (or being read) and q1 is
         # empty, else to q1; q1 moves up when q0 is read. q0 is loaded whenever it is free,

@@ -79,7 +79,6 @@ class HaarFront(wiring.Component):
         m = Module()
         levels, b = self.levels, 2**self.levels
         wp, hp, wp1, hp1 = self.wp, self.hp, self.wp1, self.hp1
-        x, y = Signal.like(wp1), Signal.like(hp1)
         active, opening, size_ok, xpad, ypad, kv = (
             Signal(name=n) for n in ("active", "opening", "size_ok", "xpad", "ypad", "kv"))
         # The position compares, as registers updated with the counters (compared one step
@@ -102,7 +101,12 @@ class HaarFront(wiring.Component):
         # A sample (a pixel or a padding zero) enters while the skid is empty.
         pad = xpad | ypad
         push = active & ~kv & (pad | self.i.valid)
-        sample = Mux(pad, 0, self.i.payload.data)
+        # Per-lane copies of `pad` select each lane's zero (each copy updated with `push` from
+        # its own output, so they are not merged).
+        padq = [Signal(name=f"pad{q}") for q in range(self.lanes)]
+        sample = Signal.like(self.band.payload)
+        for q, pq in enumerate(padq):
+            m.d.comb += sample[q].eq(Mux(pq, 0, self.i.payload.data[q]))
         # Registered: the stages' busy flags fall once per frame and stay low until it opens
         # the next one, so a one-cycle-old value only delays the opening by a cycle.
         busy = Signal()
@@ -125,6 +129,7 @@ class HaarFront(wiring.Component):
         xpad_n = Mux(push, ~ex_wp & (xpad | ex_w), xpad)
         ypad_n = Mux(push & ex_wp, ~ey_hp & (ypad | ey_h), ypad)
         kv_n = ~o_free & (kv | push)
+        m.d.sync += [pq.eq(Mux(push, xpad_n | ypad_n, pq)) for pq in padq]
         m.d.sync += [
             active.eq(active_n), xpad.eq(xpad_n), ypad.eq(ypad_n), kv.eq(kv_n),
             opening.eq(start), rdy.eq(~(xpad_n | ypad_n | kv_n)), idle.eq(~active_n & ~start),
@@ -148,22 +153,25 @@ class HaarFront(wiring.Component):
                                | (self.i.payload.last != (ex_w & ey_h)), 1)):
             # Beats outside a frame are dropped.
             m.d.sync += self.error.eq(1)
-        # `w2`, `h2` = w - 2, h - 2 (x, y < padded size - 1 where they are compared, so the
-        # wrap-around of w = 1 never matches); wp - 2, hp - 2 are wp1, hp1 with bit 0 cleared
-        # (odd: multiples of B, minus 1).
-        w2, h2 = Signal.like(wp1), Signal.like(hp1)
-        wp2, hp2 = Cat(Const(0, 1), wp1[1:]), Cat(Const(0, 1), hp1[1:])
+        # The position as down counters of the distance to the bounds, `xw` = w - 1 - x,
+        # `xp` = wp - 1 - x (likewise `yw`, `yp`): each flag is set from a compare of its own
+        # counter with the constant 1 (7 inputs at width 128, instead of the 14 of `x == w - 2`).
+        # In the padding `xw` wraps below zero; it is not compared there (`xpad` is set).
+        # `w1`, `h1` = w - 1, h - 1 (the reload values); wp - 1, hp - 1 are `wp1`, `hp1`.
+        xw, xp, w1 = Signal.like(wp1), Signal.like(wp1), Signal.like(wp1)
+        yw, yp, h1 = Signal.like(hp1), Signal.like(hp1), Signal.like(hp1)
         w_is1, h_is1 = Signal(), Signal()
         with m.If(push):
             m.d.sync += at_first.eq(ex_wp & ey_hp)
             with m.If(ex_wp):
-                m.d.sync += [x.eq(0), ex_w.eq(w_is1), ex_wp.eq(0)]
+                m.d.sync += [xw.eq(w1), xp.eq(wp1), ex_w.eq(w_is1), ex_wp.eq(0)]
                 with m.If(ey_hp):
-                    m.d.sync += [y.eq(0), ey_h.eq(h_is1), ey_hp.eq(0)]
+                    m.d.sync += [yw.eq(h1), yp.eq(hp1), ey_h.eq(h_is1), ey_hp.eq(0)]
                 with m.Else():
-                    m.d.sync += [y.eq(y + 1), ey_h.eq(y == h2), ey_hp.eq(y == hp2)]
+                    m.d.sync += [yw.eq(yw - 1), yp.eq(yp - 1), ey_h.eq(yw == 1),
+                                 ey_hp.eq(yp == 1)]
             with m.Else():
-                m.d.sync += [x.eq(x + 1), ex_w.eq(x == w2), ex_wp.eq(x == wp2)]
+                m.d.sync += [xw.eq(xw - 1), xp.eq(xp - 1), ex_w.eq(xw == 1), ex_wp.eq(xp == 1)]
         # A `first` beat waits for the stages to finish the previous frame, since they read
         # the sampled sizes. The size is registered as it comes (`wr`, `hr`: no adder after
         # the `width` input, which may come from a multiplexer, e.g. hw.lane_split's input
@@ -175,8 +183,9 @@ class HaarFront(wiring.Component):
         with m.If(opening):
             w_1, h_1 = wr - 1, hr - 1
             m.d.sync += [
-                w2.eq(wr - 2), h2.eq(hr - 2), w_is1.eq(wr == 1), h_is1.eq(hr == 1),
-                # The counters are at (0, 0) between frames.
+                w1.eq(w_1), h1.eq(h_1), w_is1.eq(wr == 1), h_is1.eq(hr == 1),
+                # The position is (0, 0) at the opening.
+                xw.eq(w_1), yw.eq(h_1), xp.eq(w_1 | (b - 1)), yp.eq(h_1 | (b - 1)),
                 ex_w.eq(wr == 1), ey_h.eq(hr == 1), ex_wp.eq(0), ey_hp.eq(0),
                 # Padded size - 1 = (size - 1) | (B - 1).
                 wp1.eq(w_1 | (b - 1)), hp1.eq(h_1 | (b - 1)),

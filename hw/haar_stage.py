@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["HaarStage", "entry_layout"]
+__all__ = ["HaarStage", "entry_layout", "line_buffer_banks", "line_buffer_bits"]
 
 
 def entry_layout(lanes: int, levels: int, in_bits: int, pbits: int,
@@ -30,24 +30,40 @@ def entry_layout(lanes: int, levels: int, in_bits: int, pbits: int,
     })
 
 
+def line_buffer_banks(max_width: int, level: int) -> tuple[int, int, int]:
+    """Words of a level's line buffer, words per bank (at most 16: one LUT-RAM cell deep)
+    and banks."""
+    nl = max(2, max_width >> level)
+    depth = min(nl, 16)
+    return nl, depth, -(-nl // depth)
+
+
+def line_buffer_bits(lanes: int, level: int, in_bits: int, max_width: int) -> int:
+    """Bits of level ``level``'s line buffer (whole banks of pair sums, ``in_bits + 2*level
+    - 1`` bits each)."""
+    _, depth, nb = line_buffer_banks(max_width, level)
+    return depth * nb * 2 * lanes * (in_bits + 2 * level - 1)
+
+
 class HaarStage(wiring.Component):
     """Level ``level`` of a ``levels``-level block-local forward Haar over a raster band.
 
-    Even rows of the band are stored as (a, b) pairs in a line buffer of ``band_width / 2``
-    words; on odd rows the held ``c`` and the arriving ``d`` complete each 2x2 quad, which
-    leaves as one LL sample (to the next level, or in slot 3 at the top) and one detail entry.
-    The butterfly is split over two cycles: the odd-row, odd-column input registers
-    ``a+-b`` and ``c+-d`` (one adder level) in ``mid``, which moves on through the second adder
-    level into the output registers once both are empty. ``i.ready`` is a register
-    (``~stall``, ``stall = produce & mid_valid`` from next-state values): no combinational
-    ready path runs through the chain of stages. The held ``c``, ``mid`` and the output
-    registers are loaded whenever their position comes up (``hold`` in every even-column
-    cycle, ``mid`` while empty at an odd row and column, the outputs while both are empty,
-    ``out_free``, a register), so the handshakes drive only counters and valid bits, not the
-    enables of wide registers. A quad is
-    produced at most every second input, which an output register taken the cycle after it
-    is loaded sustains. The line buffer is LUT RAM with a registered read (ECP5 block RAM is
-    too slow for 200 MHz without its output register).
+    Even rows of the band are stored as pair sums (a+b, a-b) in a line buffer of
+    ``band_width / 2`` words; on odd rows the held ``c`` and the arriving ``d`` (through the
+    same adders, ``c+-d``) complete each 2x2 quad, which leaves as one LL sample (to the next
+    level, or in slot 3 at the top) and one detail entry. The butterfly is split over two
+    cycles: the odd-row, odd-column input registers the stored ``a+-b`` and ``c+-d`` in
+    ``mid``, which moves on through the second adder level into the output registers once
+    both are empty. ``i.ready`` is a register (``~stall``, ``stall = produce & mid_valid``
+    from next-state values): no combinational ready path runs through the chain of stages.
+    The held ``c``, ``mid`` and the output registers are loaded whenever their position comes
+    up (``hold`` in every even-column cycle, ``mid`` while empty at an odd row and column,
+    the outputs while both are empty, ``out_free``, a register), so the handshakes drive only
+    counters and valid bits, not the enables of wide registers. A quad is produced at most
+    every second input, which an output register taken the cycle after it is loaded
+    sustains. The line buffer is LUT RAM in banks of 16 words, each read into a register in
+    every cycle, the bank multiplexer after them (ECP5 block RAM is too slow for 200 MHz
+    without its output register).
 
     Latency 2 cycles (odd-row, odd-column input to registered outputs); throughput one input
     sample per cycle while the outputs are taken the cycle after they are loaded.
@@ -110,8 +126,9 @@ class HaarStage(wiring.Component):
 
     @property
     def buffer_bits(self) -> int:
-        """Bits of this stage's line buffer."""
-        return (self.max_width >> self.level) * 2 * self.lanes * self.b_in
+        """Bits of this stage's line buffer: pair sums of ``in_bits + 2*level - 1`` bits."""
+        return line_buffer_bits(self.lanes, self.level, self.b_in - 2 * (self.level - 1),
+                                self.max_width)
 
     def elaborate(self, platform):
         m = Module()
@@ -137,47 +154,58 @@ class HaarStage(wiring.Component):
         # i.ready = ~(produce & mid_valid), kept in a register (`stall`) from the next-state
         # values, so the handshake (`accept`) is one gate of two flip-flops.
         stall = Signal()
+        # (row, col) != (0, 0), a register updated with the counters (so `busy` is an OR of
+        # three flip-flops, not of the counters' bits).
+        started = Signal()
         m.d.comb += [
             self.i.ready.eq(~stall),
             # Until its last quad has left: a frame's quads must all reach the FIFO before the
             # next frame's (the arbiter favours lower levels, it would reorder them).
-            self.busy.eq((row != 0) | (col != 0) | mid_valid | self.det.valid),
+            self.busy.eq(started | mid_valid | self.det.valid),
         ]
         accept = self.i.valid & ~stall
 
-        # One line buffer per lane, each with its own copies of the address (`laddr[q]`, col
-        # >> 1) and of the parities (`pc[q]`, `pr[q]`), which drive only that lane's LUT-RAM
-        # cells and write enable: one address register fanned out to every lane's cells was
-        # the critical path at 4 lanes. Each copy's next state is a function of its own
-        # output, so synthesis does not merge them.
-        nl = max(2, self.max_width >> lvl)
+        # Even rows are stored as pair sums (a+b, a-b) from the adders that form (c+d, c-d)
+        # on odd rows, so a stored word goes straight into `mid`. One line buffer per lane
+        # with its own copies of the address (`laddr[q]`, col >> 1) and parities (`pc[q]`,
+        # `pr[q]`), driving only that lane's cells (one address fanned out to all lanes was
+        # critical at 4 lanes; each copy's next state is a function of itself, so they are
+        # not merged). Banks of 16 words (one LUT-RAM cell deep) are read into registers
+        # of their own in every cycle, the bank multiplexer after them: a quad's address is
+        # stable from the cycle after the previous pair's odd column, so the bank registers
+        # hold its pair by the quad's odd column.
+        nl, depth, nb = line_buffer_banks(self.max_width, lvl)
+        lo = (depth - 1).bit_length()
+        pair = data.ArrayLayout(signed(self.b_in + 1), 2)  # (a+b, a-b) or (c+d, c-d)
         laddr = [Signal(range(nl), name=f"laddr{q}") for q in range(lanes)]
         pc = [Signal(name=f"pc{q}") for q in range(lanes)]
         pr = [Signal(name=f"pr{q}") for q in range(lanes)]
-        rdata = [Signal(data.ArrayLayout(signed(self.b_in), 2), name=f"rdata{q}")
-                 for q in range(lanes)]
+        breg = [[Signal(pair, name=f"breg{q}_{k}") for k in range(nb)] for q in range(lanes)]
         hold = Signal(self.sample)
         # Loaded in every even-column cycle, not only with an input: the last load before
         # the column turns odd is the accepted sample (its enable is the register `~odd_c`,
         # not the handshake).
         with m.If(~odd_c):
             m.d.sync += hold.eq(self.i.payload)
+        sums = [Signal(pair, name=f"sums{q}") for q in range(lanes)]
+        ab = [Signal(pair, name=f"ab{q}") for q in range(lanes)]
         for q in range(lanes):
-            mem = Memory(shape=data.ArrayLayout(signed(self.b_in), 2),
-                         depth=self.max_width >> lvl, init=[],
-                         attrs={"ram_style": "distributed"})
-            m.submodules[f"mem{q}"] = mem
-            # Asynchronous read port and an explicit register (what a LUT-RAM synchronous
-            # read is anyway): with a synchronous port, Yosys left two flip-flops driving one
-            # read-data bit at lanes 8 (nextpnr: "multiply driven").
-            rd, wr = mem.read_port(domain="comb"), mem.write_port()
-            m.d.sync += rdata[q].eq(rd.data)
-            m.d.comb += [
-                rd.addr.eq(laddr[q]), wr.addr.eq(laddr[q]),
-                wr.data[0].eq(hold[q]), wr.data[1].eq(self.i.payload[q]),
-                # `accept` on an even row (`i.ready` is high there), without the ready term.
-                wr.en.eq(self.i.valid & ~pr[q] & pc[q]),
-            ]
+            c, d = hold[q], self.i.payload[q]
+            m.d.comb += [sums[q][0].eq(c + d), sums[q][1].eq(c - d)]
+            for k in range(nb):
+                mem = Memory(shape=pair, depth=depth, init=[],
+                             attrs={"ram_style": "distributed"})
+                m.submodules[f"mem{q}_{k}"] = mem
+                # An asynchronous read port and an explicit register: with a synchronous
+                # port, Yosys left two flip-flops driving one bit ("multiply driven").
+                rd, wr = mem.read_port(domain="comb"), mem.write_port()
+                m.d.sync += breg[q][k].eq(rd.data)
+                m.d.comb += [
+                    rd.addr.eq(laddr[q][:lo]), wr.addr.eq(laddr[q][:lo]), wr.data.eq(sums[q]),
+                    # `accept` on an even row (`i.ready` is high there), no ready term.
+                    wr.en.eq(self.i.valid & ~pr[q] & pc[q] & (laddr[q][lo:] == k)),
+                ]
+            m.d.comb += ab[q].eq(Array(breg[q])[laddr[q][lo:]] if nb > 1 else breg[q][0])
 
         with m.If(self.det.valid & self.det.ready):
             m.d.sync += self.det.valid.eq(0)
@@ -190,10 +218,16 @@ class HaarStage(wiring.Component):
             with m.If(self.ll.valid & self.ll.ready):
                 m.d.sync += self.ll.valid.eq(0)
         m.d.sync += out_free.eq(Mux(out_free, ~mid_valid, ~still))
+        # Per-lane copies of `mid_valid` and `out_free` for the enables of the lane's wide
+        # registers (`mid`, the outputs), each copy following its own outputs (not merged).
+        mvq = [Signal(name=f"mv{q}") for q in range(lanes)]
+        ofq = [Signal(init=1, name=f"of{q}") for q in range(lanes)]
+        for mv, of, a, b in zip(mvq, ofq, pr, pc, strict=True):
+            m.d.sync += [mv.eq(Mux(accept & a & b, 1, ~of & mv)), of.eq(Mux(of, ~mv, ~still))]
 
         # Cycle 1 (the odd-row, odd-column input): a+-b and c+-d, the position, `last`.
-        pair = data.ArrayLayout(signed(self.b_in + 1), lanes)
-        mid = Signal(data.StructLayout({"s_ab": pair, "d_ab": pair, "s_cd": pair, "d_cd": pair,
+        lw = data.ArrayLayout(signed(self.b_in + 1), lanes)
+        mid = Signal(data.StructLayout({"s_ab": lw, "d_ab": lw, "s_cd": lw, "d_cd": lw,
                                         "p0": unsigned(len(rowbase)), "last": 1}))
         big_r, big_c = row >> 1, col >> 1
         bcol = big_c >> sh
@@ -201,15 +235,12 @@ class HaarStage(wiring.Component):
         # `mid` is loaded whenever it is empty at a produce position (an enable of registers
         # only); `mid_valid` is set by the accepted input.
         with m.If(produce & ~mid_valid):
-            m.d.sync += [
-                mid.p0.eq(rowbase + p_local),
-                mid.last.eq(int(self.top) & row_end & col_end),
-            ]
-            for k in range(lanes):
-                a, b = rdata[k][0], rdata[k][1]
-                c, d = hold[k], self.i.payload[k]
-                m.d.sync += [mid.s_ab[k].eq(a + b), mid.d_ab[k].eq(a - b),
-                             mid.s_cd[k].eq(c + d), mid.d_cd[k].eq(c - d)]
+            m.d.sync += [mid.p0.eq(rowbase + p_local),
+                         mid.last.eq(int(self.top) & row_end & col_end)]
+        for k in range(lanes):
+            with m.If(pr[k] & pc[k] & ~mvq[k]):
+                m.d.sync += [mid.s_ab[k].eq(ab[k][0]), mid.d_ab[k].eq(ab[k][1]),
+                             mid.s_cd[k].eq(sums[k][0]), mid.d_cd[k].eq(sums[k][1])]
         # Cycle 2: the second adder level into the output registers.
         ent = self.det.payload
         mid_valid_n = Mux(accept & produce, 1, ~out_free & mid_valid)
@@ -228,13 +259,10 @@ class HaarStage(wiring.Component):
         # enable, which reaches the far side of the arbiter): only the valid bits say whether
         # they hold a quad.
         with m.If(out_free):
-            m.d.sync += [
-                ent.p0.eq(mid.p0),
-                ent.lvl.eq(lvl - 1),
-                ent.top.eq(int(self.top)),
-                ent.last.eq(mid.last),
-            ]
-            for k in range(lanes):
+            m.d.sync += [ent.p0.eq(mid.p0), ent.lvl.eq(lvl - 1), ent.top.eq(int(self.top)),
+                         ent.last.eq(mid.last)]
+        for k in range(lanes):
+            with m.If(ofq[k]):
                 s_ab, d_ab, s_cd, d_cd = mid.s_ab[k], mid.d_ab[k], mid.s_cd[k], mid.d_cd[k]
                 m.d.sync += [
                     ent.v[0][k].eq((d_ab + d_cd) << sh),
@@ -263,7 +291,7 @@ class HaarStage(wiring.Component):
         with m.Elif(do_step):
             m.d.sync += rowbase.eq(rowbase + (self.wp << levels))
         with m.If(accept):
-            m.d.sync += col_end.eq(~col_end & (col == wl2))
+            m.d.sync += [col_end.eq(~col_end & (col == wl2)), started.eq(~(col_end & row_end))]
             with m.If(col_end):
                 m.d.sync += [col.eq(0), row_end.eq(~row_end & (row == hl2)), step.eq(step_n),
                              *(a.eq(0) for a in laddr)]

@@ -52,8 +52,16 @@ class LaneSplit(wiring.Component):
     frame is taken with its ``first`` beat when the wrapper accepts it: hold ``width`` and
     ``height`` from the cycle ``first`` is offered until it is taken (as the unit requires).
 
-    Latency: the wrapped unit's, plus one cycle with ``input_buffer``; throughput the unit's
-    (one beat per cycle sustained on both sides; see ``docs/haar.md``).
+    With ``output_buffer`` (default) every copy's output likewise goes through a two-entry
+    FIFO of its own; the unit's ``o.ready`` is that FIFO's "not full" register, so the
+    wrapper's ``o.ready``, which reaches every copy, drives only those FIFOs' pointers and
+    flags (without it, ``o.ready`` to the far copy's output registers limited two 4-lane
+    copies of the forward unit to 176 MHz). ``o.valid`` and the non-data fields are copy 0's
+    FIFO's.
+
+    Latency: the wrapped unit's, plus one cycle with ``input_buffer`` and one with
+    ``output_buffer``; throughput the unit's (one beat per cycle sustained on both sides;
+    see ``docs/haar.md``).
 
     Parameters
     ----------
@@ -69,6 +77,9 @@ class LaneSplit(wiring.Component):
     input_buffer : bool
         A two-entry FIFO in front of every copy (default ``True``); ``False`` feeds the
         copies directly.
+    output_buffer : bool
+        A two-entry FIFO after every copy (default ``True``); ``False`` takes the copies'
+        outputs directly.
 
     Members
     -------
@@ -82,7 +93,8 @@ class LaneSplit(wiring.Component):
         Copy 0's sticky error flag (all copies raise it in the same cycle).
     """
 
-    def __init__(self, factory, lanes: int, parts: int, *, input_buffer: bool = True):
+    def __init__(self, factory, lanes: int, parts: int, *, input_buffer: bool = True,
+                 output_buffer: bool = True):
         if not callable(factory):
             raise ValueError(f"factory must be callable, got {factory!r}")
         if isinstance(lanes, bool) or not isinstance(lanes, int) or lanes < 1:
@@ -91,10 +103,11 @@ class LaneSplit(wiring.Component):
                 or lanes % parts):
             raise ValueError(f"parts must be an integer in [1, {lanes}] dividing lanes = "
                              f"{lanes}, got {parts!r}")
-        if not isinstance(input_buffer, bool):
-            raise ValueError(f"input_buffer must be True or False, got {input_buffer!r}")
+        for name, v in (("input_buffer", input_buffer), ("output_buffer", output_buffer)):
+            if not isinstance(v, bool):
+                raise ValueError(f"{name} must be True or False, got {v!r}")
         self.lanes, self.parts, self.part_lanes = lanes, parts, lanes // parts
-        self.input_buffer = input_buffer
+        self.input_buffer, self.output_buffer = input_buffer, output_buffer
         self.copies = [factory(self.part_lanes) for _ in range(parts)]
         unit = self.copies[0]
         for name in _SHARED:
@@ -122,10 +135,13 @@ class LaneSplit(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         n = self.part_lanes
-        readies = []
+        readies, outs = [], []
         for k, unit in enumerate(self.copies):
             m.submodules[f"part{k}"] = unit
-            m.d.comb += unit.o.ready.eq(self.o.ready)
+            outs.append(self._out_fifo(m, k, unit) if self.output_buffer
+                        else (unit.o.valid, unit.o.payload))
+            if not self.output_buffer:
+                m.d.comb += unit.o.ready.eq(self.o.ready)
             beat = {name: self.i.payload[name] for name, _ in self.in_layout}
             beat["data"] = Cat(beat["data"][k * n + q] for q in range(n))
             beat |= {"width": self.width, "height": self.height}
@@ -139,14 +155,36 @@ class LaneSplit(wiring.Component):
             for name, _ in self.in_layout:
                 m.d.comb += unit.i.payload[name].eq(beat[name])
         u0 = self.copies[0]
-        m.d.comb += [self.i.ready.eq(readies[0]), self.o.valid.eq(u0.o.valid),
+        m.d.comb += [self.i.ready.eq(readies[0]), self.o.valid.eq(outs[0][0]),
                      self.error.eq(u0.error)]
         for name, _ in self.out_layout:
             if name == "data":
-                m.d.comb += self.o.payload.data.eq(Cat(u.o.payload.data for u in self.copies))
+                m.d.comb += self.o.payload.data.eq(Cat(p["data"] for _, p in outs))
             else:
-                m.d.comb += self.o.payload[name].eq(u0.o.payload[name])
+                m.d.comb += self.o.payload[name].eq(outs[0][1][name])
         return m
+
+    def _out_fifo(self, m, k, unit):
+        """Two-entry output FIFO of copy ``k``: ``(valid, payload)`` towards the wrapper's
+        output. The unit's ``o.ready`` is the register ``~full``, so the wrapper's
+        ``o.ready`` drives only this FIFO's pointer and flags (a few flip-flops each copy
+        can keep next to the output), not the unit's output registers far away."""
+        layout = unit.o.payload.shape()
+        ent = [Signal(layout, name=f"out{k}_e{j}") for j in range(2)]
+        wptr, rptr = Signal(name=f"out{k}_wptr"), Signal(name=f"out{k}_rptr")
+        full, nonempty = Signal(name=f"out{k}_full"), Signal(name=f"out{k}_nonempty")
+        count = Signal(range(3), name=f"out{k}_count")
+        push = unit.o.valid & ~full
+        pop = nonempty & self.o.ready
+        m.d.comb += unit.o.ready.eq(~full)
+        for j in range(2):
+            with m.If(push & (wptr == j)):
+                m.d.sync += ent[j].eq(unit.o.payload)
+        count_n = Signal.like(count, name=f"out{k}_count_n")
+        m.d.comb += count_n.eq(count + push - pop)
+        m.d.sync += [wptr.eq(wptr ^ push), rptr.eq(rptr ^ pop), count.eq(count_n),
+                     full.eq(count_n == 2), nonempty.eq(count_n != 0)]
+        return nonempty, data.View(layout, Mux(rptr, ent[1].as_value(), ent[0].as_value()))
 
     def _in_fifo(self, m, k, unit, beat):
         """Two-entry input FIFO of copy ``k``: ``(valid, beat, ready)`` seen by the unit and
@@ -174,18 +212,18 @@ class LaneSplit(wiring.Component):
 
 
 def split_forward(lanes: int = 1, parts: int = 1, *, input_buffer: bool = True,
-                  **kwargs) -> LaneSplit:
+                  output_buffer: bool = True, **kwargs) -> LaneSplit:
     """``HaarForward(lanes, **kwargs)`` built as ``parts`` copies of ``lanes / parts`` lanes."""
     from .haar import HaarForward
 
     return LaneSplit(lambda n: HaarForward(lanes=n, **kwargs), lanes, parts,
-                     input_buffer=input_buffer)
+                     input_buffer=input_buffer, output_buffer=output_buffer)
 
 
 def split_inverse(lanes: int = 1, parts: int = 1, *, input_buffer: bool = True,
-                  **kwargs) -> LaneSplit:
+                  output_buffer: bool = True, **kwargs) -> LaneSplit:
     """``HaarInverse(lanes, **kwargs)`` built as ``parts`` copies of ``lanes / parts`` lanes."""
     from .ihaar import HaarInverse
 
     return LaneSplit(lambda n: HaarInverse(lanes=n, **kwargs), lanes, parts,
-                     input_buffer=input_buffer)
+                     input_buffer=input_buffer, output_buffer=output_buffer)

@@ -90,15 +90,16 @@ def check_inverse(levels, shift, frames, beats):
 
 
 @pytest.mark.filterwarnings("ignore:.*created but never used")
-@pytest.mark.parametrize("lanes,parts,fifo_memory,buf", [(4, 2, "lut", True),
-                                                         (4, 4, "memory", False),
-                                                         (8, 8, "lut", True)])
-def test_forward(lanes, parts, fifo_memory, buf):
+@pytest.mark.parametrize("lanes,parts,fifo_memory,buf,obuf", [(4, 2, "lut", True, True),
+                                                              (4, 4, "memory", False, False),
+                                                              (8, 8, "lut", True, True)])
+def test_forward(lanes, parts, fifo_memory, buf, obuf):
     seed = 300 + 10 * lanes + parts
     print(f"seed={seed}")
     rng = np.random.default_rng(seed)
     dut = split_forward(lanes, parts, max_width=16, max_height=16, levels=3,
-                        fifo_memory=fifo_memory, fifo_depth=6, input_buffer=buf)
+                        fifo_memory=fifo_memory, fifo_depth=6, input_buffer=buf,
+                        output_buffer=obuf)
     assert dut.signature == HaarForward(lanes=lanes, max_width=16, max_height=16).signature
     frames = [rng.integers(-128, 128, size=(lanes, h, w)) for h, w in ((8, 16), (5, 13))]
     if lanes < 8:
@@ -137,7 +138,8 @@ def out_cycles(dut, beats, n_out):
 @pytest.mark.parametrize("unit", ["forward", "inverse"])
 def test_timing_matches_unit(unit):
     """Same beat cycles as the unsliced unit (two frames back to back, no stalls), one cycle
-    later with the input buffers: the latency and throughput are the unit's."""
+    later with the input buffers and one with the output buffers: the latency and throughput
+    are the unit's."""
     rng = np.random.default_rng(7)
     x = rng.integers(-128, 128, size=(4, 8, 8))
     kw = dict(max_width=8, max_height=8, levels=2)
@@ -149,9 +151,11 @@ def test_timing_matches_unit(unit):
         make, split = (lambda: HaarInverse(lanes=4, **kw)), split_inverse
     ref = out_cycles(make(), beats, len(beats))
     assert len(ref) == len(beats)
-    np.testing.assert_array_equal(
-        out_cycles(split(4, 2, input_buffer=False, **kw), beats, len(beats)), ref)
-    np.testing.assert_array_equal(out_cycles(split(4, 4, **kw), beats, len(beats)), ref + 1)
+    np.testing.assert_array_equal(out_cycles(
+        split(4, 2, input_buffer=False, output_buffer=False, **kw), beats, len(beats)), ref)
+    np.testing.assert_array_equal(out_cycles(
+        split(4, 2, input_buffer=False, **kw), beats, len(beats)), ref + 1)
+    np.testing.assert_array_equal(out_cycles(split(4, 4, **kw), beats, len(beats)), ref + 2)
 
 
 def test_lockstep_check_detects_divergence():
@@ -200,6 +204,8 @@ def test_bad_parameters():
             LaneSplit(fwd, lanes, 1)
     with pytest.raises(ValueError, match="input_buffer must be True or False"):
         LaneSplit(fwd, 4, 2, input_buffer=1)
+    with pytest.raises(ValueError, match="output_buffer must be True or False"):
+        LaneSplit(fwd, 4, 2, output_buffer=None)
     with pytest.raises(ValueError, match="factory must be callable"):
         LaneSplit(None, 4, 2)
     with pytest.raises(ValueError, match=r"factory\(2\) built a unit of 1 lanes"):
