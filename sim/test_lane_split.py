@@ -17,13 +17,15 @@ def frames(*specs):
 
 
 def test_lane_split_forward_dp16kd():
-    """Forward, 4 lanes as two 2-lane copies, DP16KD FIFOs (sim/models/DP16KD.v): photos,
-    extremes, padding, 30 % input gaps, 50 % backpressure; copies in lockstep."""
+    """Forward, 4 lanes as two 2-lane copies with output buffers, DP16KD FIFOs
+    (sim/models/DP16KD.v): photos, extremes, padding, 30 % input gaps, 50 % backpressure;
+    copies in lockstep."""
     lanes, parts, levels = 4, 2, 3
     dut = split_forward(lanes, parts, max_width=32, max_height=16, levels=levels,
                         fifo_memory="ecp5")
     run_cocotb(dut, name="lane_split_fwd", test_module="tb_lane_split",
                config=dict(unit="forward", seed=61, lanes=lanes, parts=parts, levels=levels,
+                           output_buffer=True,
                            in_bits=8, data_bits=dut.coef_bits, meta_bits=[dut.pbits],
                            stall=0.3, backpressure=0.5,
                            frames=frames(("camera", 8, 32), ("checker", 8, 16),
@@ -32,14 +34,15 @@ def test_lane_split_forward_dp16kd():
 
 
 def test_lane_split_inverse():
-    """Inverse, 8 lanes as eight 1-lane copies: round trip of photos (shift 2*levels) and
-    extreme coefficients; copies in lockstep."""
+    """Inverse, 8 lanes as eight 1-lane copies without output buffers: round trip of photos
+    (shift 2*levels) and extreme coefficients; copies in lockstep."""
     lanes, parts, levels = 8, 8, 2
     in_bits = coef_bits(levels, 8)
     dut = split_inverse(lanes, parts, max_width=16, max_height=16, levels=levels,
-                        in_bits=in_bits, shift=2 * levels)
+                        in_bits=in_bits, shift=2 * levels, output_buffer=False)
     run_cocotb(dut, name="lane_split_inv", test_module="tb_lane_split",
                config=dict(unit="inverse", seed=62, lanes=lanes, parts=parts, levels=levels,
+                           output_buffer=False,
                            in_bits=in_bits, shift=2 * levels, data_bits=dut.out_bits,
                            meta_bits=[len(dut.o.payload.row), len(dut.o.payload.col)],
                            stall=0.3, backpressure=0.5,
