@@ -46,7 +46,9 @@ class LutFIFO(wiring.Component):
     width : int
         Bits per word, >= 1.
     depth : int
-        Words of RAM, >= 2 (the head buffer and the read pipeline hold up to two more).
+        Words of RAM, >= 2 (the head buffer and the read pipeline hold up to two more). Block
+        RAM (``"memory"``, ``"ecp5"``) gets an address space of the next power of two, so
+        its pointers wrap without a compare; the capacity stays ``depth``.
     memory : {"lut", "memory", "ecp5"}
         LUT RAM (forced with ``ram_style``); portable memories with a registered synchronous
         read; or ECP5 DP16KD block RAMs with their output register (``sim/models/DP16KD.v``
@@ -93,7 +95,10 @@ class LutFIFO(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         depth = self.depth
-        wptr, rptr = Signal(range(depth)), Signal(range(depth))
+        # Block RAM holds far more words than needed: its address space is rounded up to a
+        # power of two, so the pointers wrap without a compare (capacity is still `depth`).
+        ram_depth = depth if self.memory == "lut" else 1 << (depth - 1).bit_length()
+        wptr, rptr = Signal(range(ram_depth)), Signal(range(ram_depth))
         count = Signal(range(depth + 1))  # words in the RAM
         nonempty = Signal()
         # Head buffer: q0 (= r_data, valid r_rdy), q1; `d1` is the end of the read pipeline,
@@ -137,7 +142,8 @@ class LutFIFO(wiring.Component):
             m.d.sync += d1.eq(rd.data)
             f = [Signal(name="f1")]
         else:
-            m.submodules.mem = mem = BankedMemory(self.width, depth, primitive=self.memory)
+            m.submodules.mem = mem = BankedMemory(self.width, ram_depth,
+                                                  primitive=self.memory)
             wr, rd = mem.wr, mem.rd
             m.d.comb += [d1.eq(rd.data), wr.addr.eq(wptr), wr.data.eq(self.w_data),
                          wr.en.eq(w), rd.addr.eq(rptr)]
@@ -147,10 +153,15 @@ class LutFIFO(wiring.Component):
         m.d.comb += held_n.eq(held + fetch - pop)
         m.d.sync += [f[0].eq(fetch), *(b.eq(a) for a, b in zip(f, f[1:], strict=False)),
                      held.eq(held_n)]
+        def step(ptr):
+            if ram_depth & (ram_depth - 1) == 0:
+                return ptr + 1  # wraps with the truncation
+            return Mux(ptr == ram_depth - 1, 0, ptr + 1)
+
         with m.If(w):
-            m.d.sync += wptr.eq(Mux(wptr == depth - 1, 0, wptr + 1))
+            m.d.sync += wptr.eq(step(wptr))
         with m.If(fetch):
-            m.d.sync += rptr.eq(Mux(rptr == depth - 1, 0, rptr + 1))
+            m.d.sync += rptr.eq(step(rptr))
         # The flags are computed from the count register only, never from a compare of the
         # updated count; `count +- 1` are precomputed, so the late `fetch` only drives muxes.
         up, down = Signal.like(count), Signal.like(count)
