@@ -108,7 +108,8 @@ def synth(make, name, seeds, timeout=None, mapping="abc"):
             r = synthesize(make(), name=name, device="ecp5-85f", seeds=tuple(seeds),
                            timeout_s=timeout, abc9=False)
     except RuntimeError as e:  # a tool crash must not lose the other configurations
-        out = {"failed": str(e).splitlines()[0], "lut_mapping": mapping}
+        out = {"failed": str(e).splitlines()[0], "lut_mapping": mapping,
+               "seeds": list(seeds)}
         # nextpnr timed out: Yosys's counts of this run are valid (not after a Yosys error).
         return out | (yosys_counts(name) if "timed out" in out["failed"] else {})
     keys = ("luts", "ffs", "carries", "dsps", "brams", "lutrams", "fmax_mhz_median",
@@ -135,9 +136,19 @@ NETLIST = ("luts", "ffs", "carries", "brams", "lutrams", "lut_mapping")
 
 
 def pool(old, new):
-    """``new`` with the seeds of ``old`` added when both measured the same netlist."""
-    if not old or "failed" in old or "failed" in new:
+    """``new`` with the seeds of ``old`` added when both measured the same netlist (a seed
+    that timed out is added to the other record's ``seeds_timed_out``)."""
+    if not old:
         return new
+    if "failed" in old or "failed" in new:
+        if ("failed" in old) == ("failed" in new) or "timed out" not in (
+                old.get("failed", "") + new.get("failed", "")):
+            return new
+        ok, bad = (old, new) if "failed" in new else (new, old)
+        if any(ok.get(k) != bad.get(k) for k in NETLIST if k in bad):
+            return new
+        return dict(ok, seeds_timed_out=sorted(set(ok.get("seeds_timed_out", []))
+                                               | set(bad.get("seeds", []))))
     if any(old.get(k) != new.get(k) for k in NETLIST):
         return new
     old_all = old.get("fmax_mhz_all") or ([old["fmax_mhz"]] if len(old["seeds"]) == 1
@@ -228,6 +239,11 @@ def measure_lanes(args, res, save, lanes, parts):
         return getattr(unit, attr) if parts == 1 else unit.total(attr)
 
     def record(kind, key, cfg):
+        if args.merge and (OUT / "haar.json").exists():
+            # Another run (e.g. other seeds of the same configuration) may have saved it.
+            disk = json.loads((OUT / "haar.json").read_text()).get(kind, {})
+            if key in disk:
+                res[kind][key] = disk[key]
         if not args.no_synth:
             cfg = pool(res[kind].get(key), cfg)
         else:

@@ -43,9 +43,7 @@ class HaarForward(wiring.Component):
     One :class:`~hw.haar_stage.HaarStage` per level; their detail quads are merged (lowest level
     first) through a write register into a FIFO of ``fifo_depth`` quads (LH, HL, HH; the top
     level's LL goes to a small FIFO of its own), which a serializer turns into one coefficient
-    beat per cycle, through a two-entry output FIFO to ``o`` (``o.valid`` is a register,
-    ``o.payload`` a 2:1 multiplexer of the FIFO's registers; ``o.ready`` drives only its
-    pointers and flags). Every position of the padded frame is
+    beat per cycle, through a skid register to ``o``. Every position of the padded frame is
     emitted exactly once; the order is production order (see ``docs/haar.md``); ``last``
     marks the frame's final beat.
 
@@ -220,25 +218,25 @@ class HaarForward(wiring.Component):
                 with m.Case(k):
                     m.d.comb += [offset.eq(off),
                                  value.eq(cur.v[k] if k < 3 else llfifo.r_data)]
-        # `sv`/`sp` is the serializer's output register, followed by a two-entry FIFO (so
-        # `o.ready` loads no wide register; `full`: it holds two beats). `at_end` (slot ==
+        # `sv`/`sp` is the serializer's output register; a skid register (`kv`/`kp`) sits
+        # between it and `o`, so `o.ready` loads only the output register. `at_end` (slot ==
         # end_slot, the quad's last slot: 3 at the top level, else 2) is a register; a quad is
         # current while `at_end` is set, so the read (`adv_end` = advance & at_end, from
         # next-state values, handed to the FIFOs a cycle ahead as `r_next`) depends on no
         # handshake of its own cycle.
         sv, sp = Signal(), Signal(self.out_layout)
-        full = Signal()  # the output FIFO (below) holds two beats
-        advance = ~sv | ~full
+        kv, kp = Signal(), Signal(self.out_layout)
+        advance = ~sv | ~kv
         at_end, at_end_n = Signal(), Signal()
         # `pen` = (slot + 1 == end_slot), a register updated with `slot` (a new quad starts at
         # slot 0, where it is 0 whatever its `top`): `at_end_n` has five inputs, not seven.
         pen = Signal()
         m.d.comb += at_end_n.eq(Mux(advance & cur_valid, ~at_end & pen, at_end))
         sv_n = Mux(advance, cur_valid, sv)
-        full_n = ~(self.o.valid & self.o.ready) & (full | (self.o.valid & sv))
+        kv_n = Mux(~self.o.valid | self.o.ready, 0, kv | sv)
         # The read of the next cycle (`adv_end`), which the FIFOs register. A quad's `top` is
         # the next cycle's too whenever `adv_end` is set (no quad is dropped in this cycle).
-        adv_end_n = ~(sv_n & full_n) & at_end_n
+        adv_end_n = ~(sv_n & kv_n) & at_end_n
         m.d.comb += [fifo.r_next.eq(adv_end_n), llfifo.r_next.eq(adv_end_n & top)]
         m.d.sync += at_end.eq(at_end_n)
         # `sp` is loaded whenever the output register advances (its enable does not depend
@@ -253,33 +251,27 @@ class HaarForward(wiring.Component):
             with m.If(cur_valid):
                 m.d.sync += [slot.eq(Mux(at_end, 0, slot + 1)),
                              pen.eq(~at_end & Mux(slot == 0, ~top, (slot == 1) & top))]
-        # Output: a two-entry FIFO after `sp` (entries `e0`, `e1`; `full` plays the skid's
-        # part, `o.valid` is "not empty", `o.payload` the entry at `rptr`), so `o.ready`
-        # drives only pointers and flags, never the clock enable of a wide register.
-        o, o_rdy, ov = self.o.payload, self.o.ready, self.o.valid
-        ent = [Signal(self.out_layout, name=f"e{j}") for j in range(2)]
-        ctl = []  # per lane, and one set for `p`, `last`, `o.valid`: (sv, full, ov, wptr, rptr)
-        for q in range(self.lanes + 1):
-            c = (sv, full, ov) if q == self.lanes else (
-                Signal(name=f"sv{q}"), Signal(name=f"full{q}"), Signal(name=f"ov{q}"))
-            svq, fq, ovq = c
-            wq_, rq_ = Signal(name=f"wp{q}"), Signal(name=f"rp{q}")
-            pop = ovq & o_rdy
-            if q < self.lanes:  # the lanes' copies of `sv`; the shared one is set above
-                m.d.sync += svq.eq(Mux(~svq | ~fq, cur_valid, svq))
-            # Each copy follows its own outputs (so synthesis does not merge them).
-            m.d.sync += [fq.eq(~pop & (fq | (ovq & svq))), ovq.eq(svq | Mux(pop, fq, ovq)),
-                         wq_.eq(wq_ ^ (svq & ~fq)), rq_.eq(rq_ ^ pop)]
-            ctl.append((svq, fq, wq_, rq_))
-        for q, (svq, fq, wq_, rq_) in enumerate(ctl):
-            fields = ((lambda v: v.p), (lambda v: v.last)) if q == self.lanes else (
-                lambda v, q=q: v.data[q],)
-            for f in fields:
-                for j in range(2):
-                    with m.If(svq & ~fq & (wq_ == j)):
-                        m.d.sync += f(ent[j]).eq(f(sp))
-                m.d.comb += f(o).eq(Mux(rq_, f(ent[1]), f(ent[0])))
-        for q, (svq, fq, _, _) in enumerate(ctl[:-1]):
-            with m.If(~svq | ~fq):
+        o, o_rdy = self.o.payload, self.o.ready
+        with m.If(~self.o.valid | o_rdy):
+            m.d.sync += [self.o.valid.eq(sv | kv), o.p.eq(Mux(kv, kp.p, sp.p)),
+                         o.last.eq(Mux(kv, kp.last, sp.last)), kv.eq(0)]
+        with m.Elif(sv & ~kv):
+            m.d.sync += kv.eq(1)
+        # `kp` matters only while `kv` is set: loaded whenever `kv` is clear, its enable
+        # does not depend on `o.ready`.
+        with m.If(~kv):
+            m.d.sync += [kp.p.eq(sp.p), kp.last.eq(sp.last)]
+        # Each lane's data registers take their enables and selects from per-lane copies of
+        # `sv`, `kv` and `o.valid`, each following its own outputs (so they are not merged).
+        for q in range(self.lanes):
+            svq, kvq, ovq = (Signal(name=f"{n}{q}") for n in ("sv", "kv", "ov"))
+            m.d.sync += [svq.eq(Mux(~svq | ~kvq, cur_valid, svq)),
+                         kvq.eq(Mux(~ovq | o_rdy, 0, kvq | svq)),
+                         ovq.eq(Mux(~ovq | o_rdy, svq | kvq, ovq))]
+            with m.If(~svq | ~kvq):
                 m.d.sync += sp.data[q].eq(value[q])
+            with m.If(~ovq | o_rdy):
+                m.d.sync += o.data[q].eq(Mux(kvq, kp.data[q], sp.data[q]))
+            with m.If(~kvq):
+                m.d.sync += kp.data[q].eq(sp.data[q])
         return m
