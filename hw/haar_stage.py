@@ -140,22 +140,19 @@ class HaarStage(wiring.Component):
         # (wp - 1) >> (lvl - 1) = band width - 1, since wp is a multiple of 2**levels.
         wl1, hl1 = self.wp1 >> (lvl - 1), self.hp1 >> (lvl - 1)
         odd_r, odd_c = row[0], col[0]
-        # col == band width - 1, row == band height - 1, kept in registers (updated with the
-        # counters; a band is at least two samples wide and high, so neither holds at 0).
+        # col == band width - 1, row == band height - 1, registers updated with the counters
+        # (a band is at least two samples wide and high, so neither holds at 0).
         col_end, row_end = Signal(), Signal()
-        # Band width and height - 2, registered: the sizes change two cycles before a frame's
-        # first sample can reach a stage (the frame opening), and stay until it has passed.
+        # Band width, height - 2, registered: the sizes change two cycles before a frame's
+        # first sample can reach a stage, and stay until it has passed.
         wl2, hl2 = Signal.like(col), Signal.like(row)
         m.d.sync += [wl2.eq(wl1 - 1), hl2.eq(hl1 - 1)]
         produce = odd_r & odd_c
-        # The butterfly takes two cycles: `mid` holds the first adder level of a quad until
-        # both output registers are empty. A produce input waits only for `mid`.
+        # `mid` holds a quad's first adder level until both output registers are empty.
         mid_valid = Signal()
-        # i.ready = ~(produce & mid_valid), kept in a register (`stall`) from the next-state
-        # values, so the handshake (`accept`) is one gate of two flip-flops.
+        # i.ready = ~(produce & mid_valid), a register (`stall`) from the next-state values.
         stall = Signal()
-        # (row, col) != (0, 0), a register updated with the counters (so `busy` is an OR of
-        # three flip-flops, not of the counters' bits).
+        # (row, col) != (0, 0), updated with the counters: `busy` is an OR of flip-flops.
         started = Signal()
         m.d.comb += [
             self.i.ready.eq(~stall),
@@ -182,9 +179,8 @@ class HaarStage(wiring.Component):
         pr = [Signal(name=f"pr{q}") for q in range(lanes)]
         breg = [[Signal(pair, name=f"breg{q}_{k}") for k in range(nb)] for q in range(lanes)]
         hold = Signal(self.sample)
-        # Loaded in every even-column cycle, not only with an input: the last load before
-        # the column turns odd is the accepted sample (its enable is the register `~odd_c`,
-        # not the handshake).
+        # Loaded in every even-column cycle: the last load before the column turns odd is
+        # the accepted sample (its enable is the register `~odd_c`, not the handshake).
         with m.If(~odd_c):
             m.d.sync += hold.eq(self.i.payload)
         sums = [Signal(pair, name=f"sums{q}") for q in range(lanes)]
@@ -218,8 +214,8 @@ class HaarStage(wiring.Component):
             with m.If(self.ll.valid & self.ll.ready):
                 m.d.sync += self.ll.valid.eq(0)
         m.d.sync += out_free.eq(Mux(out_free, ~mid_valid, ~still))
-        # Per-lane copies of `mid_valid` and `out_free` for the enables of the lane's wide
-        # registers (`mid`, the outputs), each copy following its own outputs (not merged).
+        # Per-lane copies of `mid_valid` and `out_free` enable the lane's `mid` and outputs
+        # (each copy follows its own outputs, so they are not merged).
         mvq = [Signal(name=f"mv{q}") for q in range(lanes)]
         ofq = [Signal(init=1, name=f"of{q}") for q in range(lanes)]
         for mv, of, a, b in zip(mvq, ofq, pr, pc, strict=True):
@@ -255,9 +251,8 @@ class HaarStage(wiring.Component):
         odd_c_n, odd_r_n = odd_c ^ accept, odd_r ^ (accept & col_end)
         m.d.sync += [mid_valid.eq(mid_valid_n), stall.eq(odd_r_n & odd_c_n & mid_valid_n)]
         m.d.sync += [b.eq(b ^ accept) for b in pc] + [b.eq(b ^ (accept & col_end)) for b in pr]
-        # The output registers are loaded whenever both are free (`mid_valid` is not in their
-        # enable, which reaches the far side of the arbiter): only the valid bits say whether
-        # they hold a quad.
+        # The output registers are loaded whenever both are free (no `mid_valid` in their
+        # enable): only the valid bits say whether they hold a quad.
         with m.If(out_free):
             m.d.sync += [ent.p0.eq(mid.p0), ent.lvl.eq(lvl - 1), ent.top.eq(int(self.top)),
                          ent.last.eq(mid.last)]
@@ -272,11 +267,10 @@ class HaarStage(wiring.Component):
                 target = ent.v[3][k] if self.top else self.ll.payload[k]
                 m.d.sync += target.eq(s_ab + s_cd)
 
-        # A block row of this band ends after 2*2**sh input rows.
-        # `step` = the current row ends a block row and is not the band's last (rowbase steps
-        # at its end), a register updated with `row`: the next row ends a block row if this
-        # one's low sh + 1 bits are all ones but bit 0, and it is not the last row if this one
-        # is neither the last nor the one before (compared with hl2).
+        # A block row of this band ends after 2*2**sh input rows. `step` = the current row
+        # ends a block row and is not the band's last (rowbase steps at its end), a register
+        # updated with `row`: the next row ends a block row if this one's low sh + 1 bits are
+        # all ones but bit 0, and is not the last if this one is neither the last nor hl2.
         step = Signal()
         mask = (2 << sh) - 1
         step_n = ~row_end & (row != hl2) & ((row & mask) == mask - 1)
