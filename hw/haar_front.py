@@ -81,8 +81,8 @@ class HaarFront(wiring.Component):
         wp, hp, wp1, hp1 = self.wp, self.hp, self.wp1, self.hp1
         active, opening, size_ok, xpad, ypad, kv = (
             Signal(name=n) for n in ("active", "opening", "size_ok", "xpad", "ypad", "kv"))
-        # The position compares, as registers updated with the counters (compared one step
-        # ahead against registered bounds - 1): x == w - 1, x == wp - 1, y == h - 1,
+        # The position compares, as registers updated with the down counters below (set one
+        # step ahead, where a counter is at 1): x == w - 1, x == wp - 1, y == h - 1,
         # y == hp - 1, (x, y) == (0, 0).
         ex_w, ex_wp, ey_h, ey_hp = (Signal(name=n) for n in ("ex_w", "ex_wp", "ey_h", "ey_hp"))
         at_first = Signal(init=1)
