@@ -170,21 +170,10 @@ class LaneSplit(wiring.Component):
         ``o.ready`` drives only this FIFO's pointer and flags (a few flip-flops each copy
         can keep next to the output), not the unit's output registers far away."""
         layout = unit.o.payload.shape()
-        ent = [Signal(layout, name=f"out{k}_e{j}") for j in range(2)]
-        wptr, rptr = Signal(name=f"out{k}_wptr"), Signal(name=f"out{k}_rptr")
-        full, nonempty = Signal(name=f"out{k}_full"), Signal(name=f"out{k}_nonempty")
-        count = Signal(range(3), name=f"out{k}_count")
-        push = unit.o.valid & ~full
-        pop = nonempty & self.o.ready
-        m.d.comb += unit.o.ready.eq(~full)
-        for j in range(2):
-            with m.If(push & (wptr == j)):
-                m.d.sync += ent[j].eq(unit.o.payload)
-        count_n = Signal.like(count, name=f"out{k}_count_n")
-        m.d.comb += count_n.eq(count + push - pop)
-        m.d.sync += [wptr.eq(wptr ^ push), rptr.eq(rptr ^ pop), count.eq(count_n),
-                     full.eq(count_n == 2), nonempty.eq(count_n != 0)]
-        return nonempty, data.View(layout, Mux(rptr, ent[1].as_value(), ent[0].as_value()))
+        valid, word, not_full = _two_entry(m, f"out{k}", unit.o.valid, self.o.ready,
+                                           unit.o.payload.as_value())
+        m.d.comb += unit.o.ready.eq(not_full)
+        return valid, data.View(layout, word)
 
     def _in_fifo(self, m, k, unit, beat):
         """Two-entry input FIFO of copy ``k``: ``(valid, beat, ready)`` seen by the unit and
@@ -192,23 +181,34 @@ class LaneSplit(wiring.Component):
         and the registered ``full``) and read through a 2:1 multiplexer selected by a
         register, so the unit's ``i.ready`` drives only the read pointer and the two flags,
         not the clock enables of the entries."""
-        fields = {name: len(v) for name, v in beat.items()}
-        ent = [{name: Signal(w, name=f"in{k}_e{j}_{name}") for name, w in fields.items()}
-               for j in range(2)]
-        wptr, rptr = Signal(name=f"in{k}_wptr"), Signal(name=f"in{k}_rptr")
-        full, nonempty = Signal(name=f"in{k}_full"), Signal(name=f"in{k}_nonempty")
-        count = Signal(range(3), name=f"in{k}_count")
-        push = self.i.valid & ~full
-        pop = nonempty & unit.i.ready
-        for j in range(2):
-            with m.If(push & (wptr == j)):
-                m.d.sync += [ent[j][f].eq(beat[f]) for f in fields]
-        count_n = Signal.like(count, name=f"in{k}_count_n")
-        m.d.comb += count_n.eq(count + push - pop)
-        m.d.sync += [wptr.eq(wptr ^ push), rptr.eq(rptr ^ pop), count.eq(count_n),
-                     full.eq(count_n == 2), nonempty.eq(count_n != 0)]
-        out = {f: Mux(rptr, ent[1][f], ent[0][f]) for f in fields}
-        return nonempty, out, ~full
+        names = list(beat)
+        valid, word, not_full = _two_entry(m, f"in{k}", self.i.valid, unit.i.ready,
+                                           Cat(beat[f] for f in names))
+        out, lo = {}, 0
+        for f in names:
+            out[f] = word[lo:lo + len(beat[f])]
+            lo += len(beat[f])
+        return valid, out, not_full
+
+
+def _two_entry(m, name, w_valid, r_ready, w_data):
+    """A two-entry FIFO: ``(valid, data, ready)``, all three functions of registers (``data`` a
+    2:1 multiplexer of the entries, selected by the read pointer). An entry is written when
+    ``w_valid`` and not full, the head is dropped when ``valid`` and ``r_ready``."""
+    ent = [Signal(len(w_data), name=f"{name}_e{j}") for j in range(2)]
+    wptr, rptr = Signal(name=f"{name}_wptr"), Signal(name=f"{name}_rptr")
+    full, nonempty = Signal(name=f"{name}_full"), Signal(name=f"{name}_nonempty")
+    count = Signal(range(3), name=f"{name}_count")
+    push = w_valid & ~full
+    pop = nonempty & r_ready
+    for j in range(2):
+        with m.If(push & (wptr == j)):
+            m.d.sync += ent[j].eq(w_data)
+    count_n = Signal.like(count, name=f"{name}_count_n")
+    m.d.comb += count_n.eq(count + push - pop)
+    m.d.sync += [wptr.eq(wptr ^ push), rptr.eq(rptr ^ pop), count.eq(count_n),
+                 full.eq(count_n == 2), nonempty.eq(count_n != 0)]
+    return nonempty, Mux(rptr, ent[1], ent[0]), ~full
 
 
 def split_forward(lanes: int = 1, parts: int = 1, *, input_buffer: bool = True,
