@@ -240,7 +240,8 @@ def measure_lanes(args, res, save, lanes, parts):
 
     def record(kind, key, cfg):
         if args.merge and (OUT / "haar.json").exists():
-            # Another run (e.g. other seeds of the same configuration) may have saved it.
+            # An earlier run with other seeds, or one for other lanes meanwhile, may have
+            # saved it (runs of one configuration share its build directory: not at once).
             disk = json.loads((OUT / "haar.json").read_text()).get(kind, {})
             if key in disk:
                 res[kind][key] = disk[key]

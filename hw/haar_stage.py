@@ -104,7 +104,7 @@ class HaarStage(wiring.Component):
 
     def __init__(self, *, lanes: int, level: int, levels: int, in_bits: int, max_width: int,
                  max_height: int, pbits: int):
-        self.lanes, self.level, self.levels = lanes, level, levels
+        self.lanes, self.level, self.levels, self.in_bits = lanes, level, levels, in_bits
         self.max_width, self.max_height = max_width, max_height
         self.b_in = in_bits + 2 * (level - 1)
         self.top = level == levels
@@ -127,7 +127,7 @@ class HaarStage(wiring.Component):
     @property
     def buffer_bits(self) -> int:
         """Bits of this stage's line buffer: pair sums of ``in_bits + 2*level - 1`` bits."""
-        return line_buffer_bits(self.lanes, self.level, self.b_in - 2 * (self.level - 1),
+        return line_buffer_bits(self.lanes, self.level, self.in_bits,
                                 self.max_width)
 
     def elaborate(self, platform):
