@@ -9,6 +9,7 @@ from amaranth.lib.wiring import Out
 
 _BRAM_BITS = 16384  # data bits of an ECP5 DP16KD (18 kbit with parity)
 _DP16KD_WIDTH = {16: 18, 8: 9, 4: 4, 2: 2, 1: 1}  # bank bits -> DATA_WIDTH (true dual port)
+_WIDE_BITS, _WIDE_DEPTH = 36, 512  # the x36 pseudo-dual-port mode, parity bits as data
 
 
 def bank_bits_for(depth: int) -> int:
@@ -40,6 +41,12 @@ class BankedMemory(wiring.Component):
     the same edge is undefined (X in that model): the top-k selector never uses such a read
     (the histogram forwards the word in flight instead).
 
+    With ``wide`` and at most 512 words, banks are 36 bits: the DP16KD's x36 pseudo-dual-port
+    mode (Yosys' ``$__PDPW16KD_`` mapping: port A writes ``{DIB, DIA}`` at ``ADA[13:5]`` with
+    byte enables on ``ADA[3:0]``, port B reads ``{DOB, DOA}`` from ``ADB[13:5]``, both output
+    registers on), its parity bits used as data: a wide, shallow memory takes less than half
+    the block RAMs of x18 banks of 16 bits, and its words span half as much of a block-RAM row.
+
     Latency: read data two cycles after the address. Throughput: one read and one write per
     cycle.
 
@@ -51,6 +58,8 @@ class BankedMemory(wiring.Component):
         Words, 2..16384 for ``"ecp5"``, >= 2 otherwise.
     primitive : {"memory", "ecp5"}
         Portable memories or ECP5 DP16KD instances.
+    wide : bool
+        36-bit banks when ``depth <= 512`` (ignored deeper).
 
     Members
     -------
@@ -62,7 +71,7 @@ class BankedMemory(wiring.Component):
 
     read_latency = 2
 
-    def __init__(self, width: int, depth: int, primitive: str = "memory"):
+    def __init__(self, width: int, depth: int, primitive: str = "memory", *, wide: bool = False):
         if width < 1:
             raise ValueError(f"width must be >= 1, got {width}")
         if primitive not in ("memory", "ecp5"):
@@ -71,7 +80,8 @@ class BankedMemory(wiring.Component):
         if not 2 <= depth <= max_depth:
             raise ValueError(f"depth must be in [2, {max_depth}], got {depth}")
         self.width, self.depth, self.primitive = width, depth, primitive
-        self.bank_bits = min(bank_bits_for(depth), width)
+        self.wide = wide and depth <= _WIDE_DEPTH
+        self.bank_bits = min(_WIDE_BITS if self.wide else bank_bits_for(depth), width)
         self.banks = -(-width // self.bank_bits)
         aw = (depth - 1).bit_length()
         super().__init__({
@@ -103,6 +113,8 @@ class BankedMemory(wiring.Component):
         """One DP16KD: port A writes, port B reads through its output register."""
         # The narrowest mode that holds the bank (a 12-bit memory: x18 with two pins unused);
         # it is never deeper than needed, as bank_bits <= bank_bits_for(depth).
+        if self.wide:
+            return self._pdp36(m, name, lo, hi)
         bits = min(b for b in _DP16KD_WIDTH if b >= self.bank_bits)
         dw = _DP16KD_WIDTH[bits]
         shift = (_BRAM_BITS // bits).bit_length() - 1  # address bits used by this mode
@@ -128,6 +140,34 @@ class BankedMemory(wiring.Component):
         ports["i_WEA"], ports["i_WEB"] = self.wr.en, Const(0, 1)
         m.submodules[name] = Instance(
             "DP16KD", p_DATA_WIDTH_A=dw, p_DATA_WIDTH_B=dw, p_REGMODE_A="NOREG",
+            p_REGMODE_B="OUTREG", p_RESETMODE="SYNC", p_CSDECODE_A="0b000",
+            p_CSDECODE_B="0b000", p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL",
+            p_GSR="DISABLED", **ports)
+        return out[:hi - lo]
+
+    def _pdp36(self, m, name, lo, hi):
+        """One DP16KD in x36 pseudo-dual-port mode: port A writes, port B reads (36 bits)."""
+        out = Signal(36, name=f"{name}_do")
+        din = Cat(self.wr.data[lo:hi], Const(0, 36 - (hi - lo)))
+
+        def addr(a, low):  # word address on AD[13:5]; AD[3:0]: write byte enables (port A)
+            return Cat(low, Const(0, 1), a, Const(0, 9 - len(a)))
+        # As Yosys maps $__PDPW16KD_: WEA high, the write enable on all four byte enables.
+        ports = {}
+        for i in range(18):
+            ports[f"i_DIA{i}"], ports[f"i_DIB{i}"] = din[i], din[18 + i]
+            ports[f"o_DOA{i}"], ports[f"o_DOB{i}"] = out[i], out[18 + i]
+        en = self.wr.en
+        wa, ra = addr(self.wr.addr, Cat(en, en, en, en)), addr(self.rd.addr, Const(0, 4))
+        for i, (ba, bb) in enumerate(zip(wa, ra, strict=True)):
+            ports[f"i_ADA{i}"], ports[f"i_ADB{i}"] = ba, bb
+        for p in "AB":
+            ports.update({f"i_CLK{p}": ClockSignal(), f"i_CE{p}": Const(1, 1),
+                          f"i_OCE{p}": Const(1, 1), f"i_RST{p}": Const(0, 1),
+                          **{f"i_CS{p}{j}": Const(0, 1) for j in range(3)}})
+        ports["i_WEA"], ports["i_WEB"] = Const(1, 1), Const(0, 1)
+        m.submodules[name] = Instance(
+            "DP16KD", p_DATA_WIDTH_A=36, p_DATA_WIDTH_B=36, p_REGMODE_A="OUTREG",
             p_REGMODE_B="OUTREG", p_RESETMODE="SYNC", p_CSDECODE_A="0b000",
             p_CSDECODE_B="0b000", p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL",
             p_GSR="DISABLED", **ports)

@@ -10,15 +10,17 @@ from amaranth.sim import Simulator
 from hw.topk_mem import BankedMemory, bank_bits_for
 
 
-@pytest.mark.parametrize("width, depth", [(20, 64), (9, 3000), (128, 4096), (5, 9000)])
-def test_write_then_read_two_cycles(width, depth):
+@pytest.mark.parametrize("width, depth, wide", [(20, 64, False), (9, 3000, False),
+                                               (128, 4096, False), (5, 9000, False),
+                                               (80, 128, True), (40, 1024, True)])
+def test_write_then_read_two_cycles(width, depth, wide):
     """Random writes, then reads interleaved with writes elsewhere: data two cycles later."""
     seed = width + depth
     print(f"seed={seed}")
     rng = np.random.default_rng(seed)
-    dut = BankedMemory(width, depth)
-    assert dut.banks * dut.bank_bits >= width and dut.bank_bits == min(bank_bits_for(depth),
-                                                                       width)
+    dut = BankedMemory(width, depth, wide=wide)
+    bits = 36 if wide and depth <= 512 else bank_bits_for(depth)
+    assert dut.banks * dut.bank_bits >= width and dut.bank_bits == min(bits, width)
     addrs = rng.choice(depth, size=40, replace=False)
     vals = [int(v) for v in rng.integers(0, 2**min(width, 62), size=40)]
     got = []
@@ -54,6 +56,16 @@ def test_ecp5_instances():
     text = rtlil.convert(BankedMemory(16, 4096, primitive="ecp5"))
     assert text.count("cell \\DP16KD") == 4
     assert "OUTREG" in text
+
+
+def test_ecp5_wide_instances():
+    """``wide``: x36 banks up to 512 words (a 354-bit word in 10 DP16KD instead of 23), none
+    deeper."""
+    text = rtlil.convert(BankedMemory(354, 128, primitive="ecp5", wide=True))
+    assert text.count("cell \\DP16KD") == 10 == -(-354 // 36)
+    assert text.count("DATA_WIDTH_A 36") == 10
+    deep = rtlil.convert(BankedMemory(354, 1024, primitive="ecp5", wide=True))
+    assert deep.count("cell \\DP16KD") == 23 and "DATA_WIDTH_A 36" not in deep
 
 
 @pytest.mark.parametrize("args, name", [((0, 16), "width"), ((8, 1), "depth"),

@@ -1,6 +1,6 @@
 // Behavioural simulation model of the Lattice ECP5 DP16KD true dual-port block RAM (18 kbit),
 // for the modes this project instantiates (hw/topk_mem.py): both ports the same width of
-// 1, 2, 4, 9 or 18 bits, REGMODE "NOREG" or "OUTREG", WRITEMODE "NORMAL", "WRITETHROUGH" or
+// 1, 2, 4, 9 or 18 bits, or the x36 pseudo-dual-port mode (both widths 36, see below), REGMODE "NOREG" or "OUTREG", WRITEMODE "NORMAL", "WRITETHROUGH" or
 // "READBEFOREWRITE", RESETMODE "SYNC", CSDECODE "0b000".."0b111", default clock polarity.
 // Any other parameter value stops the simulation at time 0 with $fatal.
 //
@@ -19,6 +19,13 @@
 // A read of the word the other port writes on the same edge returns X (the hardware does not
 // define it), so a design that depends on it fails visibly. Contents start at zero (the
 // INITVAL_* defaults); GSR and the MUX parameters are accepted and ignored.
+//
+// x36 pseudo-dual-port mode (DATA_WIDTH_A = DATA_WIDTH_B = 36, the PDPW16KD of TN1264 as
+// Yosys' brams_map_16kd.v maps it): 512 words of 36 bits. Port A only writes: when CEA and WEA
+// are high (and CSA matches), the bytes of {DIB, DIA} whose enables ADA[3:0] are high (ADA0:
+// bits 8:0, ... ADA3: bits 35:27) are written at ADA[13:5]. Port B only reads ADB[13:5] (a
+// write on port B stops the simulation); {DOB, DOA} carry the word, through the output register
+// when REGMODE is "OUTREG" (REGMODE_A must equal REGMODE_B; OCEB and RSTB control it).
 `timescale 1ns / 1ps
 module DP16KD (
   input DIA17, DIA16, DIA15, DIA14, DIA13, DIA12, DIA11, DIA10, DIA9, DIA8, DIA7, DIA6, DIA5,
@@ -82,9 +89,14 @@ module DP16KD (
   localparam integer CS_A = csdecode(CSDECODE_A);
   localparam integer CS_B = csdecode(CSDECODE_B);
 
+  localparam PDP = WA == 36;
+
   initial begin
-    if (!(WA == 1 || WA == 2 || WA == 4 || WA == 9 || WA == 18))
-      $fatal(1, "DP16KD %m: DATA_WIDTH_A must be 1, 2, 4, 9 or 18, got %0d", WA);
+    if (!(WA == 1 || WA == 2 || WA == 4 || WA == 9 || WA == 18 || WA == 36))
+      $fatal(1, "DP16KD %m: DATA_WIDTH_A must be 1, 2, 4, 9, 18 or 36, got %0d", WA);
+    if (PDP && REGMODE_A != REGMODE_B)
+      $fatal(1, "DP16KD %m: x36 needs REGMODE_A = REGMODE_B in this model, got %s, %s",
+             REGMODE_A, REGMODE_B);
     if (WB != WA)
       $fatal(1, "DP16KD %m: DATA_WIDTH_B must equal DATA_WIDTH_A (%0d) in this model, got %0d",
              WA, WB);
@@ -131,6 +143,7 @@ module DP16KD (
   always @(posedge CLKA or posedge CLKB) begin : ports
     reg [17:0] old_a, old_b;
     reg wr_a, wr_b, rd_a, rd_b;
+    if (PDP) disable ports;
     if (CLKA !== CLKB)
       $fatal(1, "DP16KD %m: this model needs CLKA and CLKB on the same clock");
     wr_a = ena && WEA;
@@ -157,8 +170,30 @@ module DP16KD (
     else if (wr_b && WRITEMODE_B == "READBEFOREWRITE") lat_b <= old_b & mask;
   end
 
-  wire [17:0] doa = REGMODE_A == "OUTREG" ? reg_a : lat_a;
-  wire [17:0] dob = REGMODE_B == "OUTREG" ? reg_b : lat_b;
+  // x36: one 36-bit word per address ADx[13:5].
+  reg [35:0] mem36 [0:511];
+  initial for (k = 0; k < 512; k = k + 1) mem36[k] = 36'd0;
+  reg [35:0] lat36 = 36'd0, reg36 = 36'd0;
+  wire [35:0] be36 = {{9{ada[3]}}, {9{ada[2]}}, {9{ada[1]}}, {9{ada[0]}}};
+  always @(posedge CLKA or posedge CLKB) begin : pdp
+    reg wr;
+    if (!PDP) disable pdp;
+    if (CLKA !== CLKB)
+      $fatal(1, "DP16KD %m: this model needs CLKA and CLKB on the same clock");
+    if (enb && WEB)
+      $fatal(1, "DP16KD %m: x36 (pseudo dual port) does not write on port B");
+    wr = ena && WEA && ada[3:0] != 4'd0;
+    if (RSTB) reg36 <= 36'd0;
+    else if (OCEB) reg36 <= lat36;
+    if (RSTB) lat36 <= 36'd0;
+    else if (enb) lat36 <= (wr && ada[13:5] == adb[13:5]) ? 36'bx : mem36[adb[13:5]];
+    if (wr) mem36[ada[13:5]] = (mem36[ada[13:5]] & ~be36) | ({dib, dia} & be36);
+  end
+
+  wire [17:0] doa = PDP ? (REGMODE_B == "OUTREG" ? reg36[17:0] : lat36[17:0])
+                        : REGMODE_A == "OUTREG" ? reg_a : lat_a;
+  wire [17:0] dob = PDP ? (REGMODE_B == "OUTREG" ? reg36[35:18] : lat36[35:18])
+                        : REGMODE_B == "OUTREG" ? reg_b : lat_b;
   assign {DOA17, DOA16, DOA15, DOA14, DOA13, DOA12, DOA11, DOA10, DOA9, DOA8, DOA7, DOA6, DOA5,
           DOA4, DOA3, DOA2, DOA1, DOA0} = doa;
   assign {DOB17, DOB16, DOB15, DOB14, DOB13, DOB12, DOB11, DOB10, DOB9, DOB8, DOB7, DOB6, DOB5,
