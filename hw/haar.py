@@ -8,7 +8,8 @@ from amaranth.lib.wiring import In, Out
 
 from .haar_fifo import FIFO_MEMORIES, LutFIFO
 from .haar_front import HaarFront
-from .haar_stage import HaarStage, entry_layout, line_buffer_bits
+from .haar_layout import entry_layout, line_buffer_bits
+from .haar_stage import HaarStage
 
 __all__ = ["HaarForward", "check_haar_params"]
 
@@ -68,8 +69,8 @@ class HaarForward(wiring.Component):
         no input stall at full output rate).
     fifo_memory : {"lut", "memory", "ecp5"}
         Storage of that FIFO: LUT RAM (default); portable memories with a registered read;
-        ECP5 DP16KD block RAMs with their output register (one more cycle of latency;
-        ``sim/models/DP16KD.v`` simulates them).
+        ECP5 DP16KD block RAMs in their x36 pseudo-dual-port mode with the output register
+        (one more cycle of latency; ``sim/models/DP16KD.v`` simulates them).
 
     Members
     -------
@@ -137,6 +138,7 @@ class HaarForward(wiring.Component):
             m.submodules[f"stage{k + 1}"] = st
         for lo, hi in zip(stages, stages[1:], strict=False):
             wiring.connect(m, lo.ll, hi.i)
+            m.d.comb += hi.iv.eq(lo.llv)
 
         # Front end (frame opening, padding, marker checks; a registered `i.ready`) into
         # stage 1's input register.
@@ -145,6 +147,7 @@ class HaarForward(wiring.Component):
                                                max_height=self.max_height)
         wiring.connect(m, wiring.flipped(self.i), front.i)
         wiring.connect(m, front.band, stages[0].i)
+        m.d.comb += stages[0].iv.eq(front.bv)
         m.d.comb += [front.width.eq(self.width), front.height.eq(self.height),
                      front.busy.eq(Cat(st.busy for st in stages).any()),
                      self.error.eq(front.error)]
@@ -155,22 +158,31 @@ class HaarForward(wiring.Component):
         # Merge the detail quads, lowest level first: level 1 produces every second cycle and
         # must never wait, the rarer higher levels fill the gaps. The FIFO holds LH, HL, HH;
         # the top level's LL goes to `llfifo` (LUT RAM) in the same cycle.
+        # Sliced per lane (a lane's three coefficients; the position fields go with the last
+        # lane): each slice has its own head-buffer controls (and LUT-RAM pointers).
+        lane_bits = 3 * self.coef_bits
+        cuts = [lane_bits] * (self.lanes - 1) + [self.ent.size - lane_bits * (self.lanes - 1)]
         m.submodules.fifo = fifo = LutFIFO(width=self.ent.size, depth=self.fifo_depth,
-                                           memory=self.fifo_memory)
+                                           memory=self.fifo_memory, slices=cuts,
+                                           rdy3_copies=levels)
         m.submodules.llfifo = llfifo = LutFIFO(width=self.coef_bits * self.lanes,
-                                               depth=self.ll_depth)
+                                               depth=self.ll_depth, slices=self.lanes,
+                                               rdy3_copies=levels)
         # A quad is granted only while both FIFOs have two free words (`free`: three a cycle
         # ago), so `wq` is written in the next cycle unconditionally: the write enables are
         # the registers `wq_valid`, `wq_ll_v`.
-        wq, wq_ll = Signal(self.ent), Signal.like(self.o.payload.data)
+        # Data registers here have no reset (valid bits qualify them), nor do those below.
+        wq = Signal(self.ent, reset_less=True)
+        wq_ll = Signal(self.o.payload.data.shape(), reset_less=True)
         wq_valid, wq_ll_v = Signal(), Signal()
         m.d.comb += [fifo.w_data.eq(wq), fifo.w_en.eq(wq_valid),
                      llfifo.w_data.eq(wq_ll), llfifo.w_en.eq(wq_ll_v)]
-        free = Signal()
-        m.d.sync += free.eq(fifo.w_rdy3 & llfifo.w_rdy3)
         m.d.sync += [wq_valid.eq(0), wq_ll_v.eq(0)]
         taken = Const(0)
         for k, st in enumerate(stages):
+            # `free` in a copy per stage (from the FIFOs' copies of `w_rdy3`), next to it.
+            free = Signal(name=f"free{k}")
+            m.d.sync += free.eq(fifo.w_rdy3[k] & llfifo.w_rdy3[k])
             grant = st.det.valid & ~taken
             m.d.comb += st.det.ready.eq(grant & free)
             with m.If(grant & free):
@@ -192,8 +204,8 @@ class HaarForward(wiring.Component):
                      wq.last.eq(merge(lambda d: d.last, 0))]
         for j in range(3):
             for q in range(self.lanes):
-                m.d.sync += wq.v[j][q].eq(merge(lambda d, j=j, q=q: d.v[j][q], 1 + q))
-        m.d.sync += wq_ll.eq(stages[-1].det.payload.v[3])
+                m.d.sync += wq.v[q][j].eq(merge(lambda d, j=j, q=q: d.v[q][j], 1 + q))
+        m.d.sync += [wq_ll[q].eq(stages[-1].det.payload.v[q][3]) for q in range(self.lanes)]
 
         # Serializer: slots 0..2 (LH, HL, HH) of every quad, then slot 3 (LL, the head of
         # `llfifo`) at the top. The current quad is the FIFO's head register; the LL of a top
@@ -211,33 +223,28 @@ class HaarForward(wiring.Component):
             with m.Default():  # the top level; also keeps the case complete for linters
                 m.d.comb += s.eq(1)
         offset = Signal(self.pbits)
-        value = Signal.like(self.o.payload.data)
         # Explicit cases: indexing a view with a signal would elaborate to a $mul/$shift.
         with m.Switch(slot):
             for k, off in enumerate((s, s << levels, (s << levels) | s, 0)):
                 with m.Case(k):
-                    m.d.comb += [offset.eq(off),
-                                 value.eq(cur.v[k] if k < 3 else llfifo.r_data)]
+                    m.d.comb += offset.eq(off)
         # `sv`/`sp` is the serializer's output register; a skid register (`kv`/`kp`) sits
         # between it and `o`, so `o.ready` loads only the output register. `at_end` (slot ==
         # end_slot, the quad's last slot: 3 at the top level, else 2) is a register; a quad is
         # current while `at_end` is set, so the read (`adv_end` = advance & at_end, from
         # next-state values, handed to the FIFOs a cycle ahead as `r_next`) depends on no
         # handshake of its own cycle.
-        sv, sp = Signal(), Signal(self.out_layout)
-        kv, kp = Signal(), Signal(self.out_layout)
+        sv, sp = Signal(), Signal(self.out_layout, reset_less=True)
+        kv, kp = Signal(), Signal(self.out_layout, reset_less=True)
         advance = ~sv | ~kv
         at_end, at_end_n = Signal(), Signal()
         # `pen` = (slot + 1 == end_slot), a register updated with `slot` (a new quad starts at
         # slot 0, where it is 0 whatever its `top`): `at_end_n` has five inputs, not seven.
         pen = Signal()
         m.d.comb += at_end_n.eq(Mux(advance & cur_valid, ~at_end & pen, at_end))
-        sv_n = Mux(advance, cur_valid, sv)
-        kv_n = Mux(~self.o.valid | self.o.ready, 0, kv | sv)
-        # The read of the next cycle (`adv_end`), which the FIFOs register. A quad's `top` is
-        # the next cycle's too whenever `adv_end` is set (no quad is dropped in this cycle).
-        adv_end_n = ~(sv_n & kv_n) & at_end_n
-        m.d.comb += [fifo.r_next.eq(adv_end_n), llfifo.r_next.eq(adv_end_n & top)]
+        # The read of the next cycle (`adv_end`), which the FIFOs register, is made per lane
+        # from the lane's copies of `sv`, `kv`, `o.valid` (below) for that lane's FIFO slices.
+        # A quad's `top` is the next cycle's too whenever `adv_end` is set.
         m.d.sync += at_end.eq(at_end_n)
         # `sp` is loaded whenever the output register advances (its enable does not depend
         # on the FIFO's `r_rdy`): without a current quad it holds no beat (`sv` low).
@@ -251,7 +258,8 @@ class HaarForward(wiring.Component):
             with m.If(cur_valid):
                 m.d.sync += [slot.eq(Mux(at_end, 0, slot + 1)),
                              pen.eq(~at_end & Mux(slot == 0, ~top, (slot == 1) & top))]
-        o, o_rdy = self.o.payload, self.o.ready
+        o, o_rdy = Signal(self.out_layout, reset_less=True), self.o.ready
+        m.d.comb += self.o.payload.eq(o)
         with m.If(~self.o.valid | o_rdy):
             m.d.sync += [self.o.valid.eq(sv | kv), o.p.eq(Mux(kv, kp.p, sp.p)),
                          o.last.eq(Mux(kv, kp.last, sp.last)), kv.eq(0)]
@@ -263,13 +271,30 @@ class HaarForward(wiring.Component):
             m.d.sync += [kp.p.eq(sp.p), kp.last.eq(sp.last)]
         # Each lane's data registers take their enables and selects from per-lane copies of
         # `sv`, `kv` and `o.valid`, each following its own outputs (so they are not merged).
+        ll_data = data.View(data.ArrayLayout(signed(self.coef_bits), self.lanes), llfifo.r_data)
         for q in range(self.lanes):
             svq, kvq, ovq = (Signal(name=f"{n}{q}") for n in ("sv", "kv", "ov"))
+            adv_q = ~svq | ~kvq
+            svq_n, at_end_nq = Mux(adv_q, cur_valid, svq), Mux(adv_q & cur_valid, ~at_end & pen,
+                                                               at_end)
+            # With `o.ready` high the skid empties (only `at_end` decides); `o.ready` last.
+            rn = Mux(o_rdy, at_end_nq, ~(svq_n & ovq & (kvq | svq)) & at_end_nq)
+            m.d.comb += [fifo.r_next[q].eq(rn), llfifo.r_next[q].eq(rn & top)]
+            # The lane's copy of `slot` selects its coefficient (one select net per lane).
+            slq, value = Signal(2, name=f"slot{q}"), Signal.like(sp.data[q], name=f"value{q}")
+            with m.If((~svq | ~kvq) & cur_valid):
+                m.d.sync += slq.eq(Mux(at_end, 0, slq + 1))
+            with m.Switch(slq):
+                for k in range(4):
+                    with m.Case(k):
+                        m.d.comb += value.eq(cur.v[q][k] if k < 3 else ll_data[q])
             m.d.sync += [svq.eq(Mux(~svq | ~kvq, cur_valid, svq)),
-                         kvq.eq(Mux(~ovq | o_rdy, 0, kvq | svq)),
+                         # An AND, not a multiplexer to 0: Yosys would make that a reset
+                         # input with `o.ready` two LUTs before it.
+                         kvq.eq(~o_rdy & ovq & (kvq | svq)),
                          ovq.eq(Mux(~ovq | o_rdy, svq | kvq, ovq))]
             with m.If(~svq | ~kvq):
-                m.d.sync += sp.data[q].eq(value[q])
+                m.d.sync += sp.data[q].eq(value)
             with m.If(~ovq | o_rdy):
                 m.d.sync += o.data[q].eq(Mux(kvq, kp.data[q], sp.data[q]))
             with m.If(~kvq):

@@ -45,6 +45,9 @@ class HaarFront(wiring.Component):
         The padded frame in raster order (``valid`` and ``payload`` are registers; not
         named ``o``, which would take the plain net name ``o__payload`` in the unit's
         Verilog from the unit's own output).
+    bv : Out(lanes)
+        Copies of ``band.valid``, one per lane, each following its own output (for stage 1's
+        per-lane handshake copies, ``iv``).
     width, height : In(unsigned)
         Frame size, sampled when a ``first`` beat starts opening a frame.
     busy : In(1)
@@ -65,6 +68,7 @@ class HaarFront(wiring.Component):
         super().__init__({
             "i": In(stream.Signature(self.in_layout)),
             "band": Out(stream.Signature(data.ArrayLayout(signed(in_bits), lanes))),
+            "bv": Out(lanes),
             "width": In(range(max_width + 1)),
             "height": In(range(max_height + 1)),
             "busy": In(1),
@@ -99,11 +103,14 @@ class HaarFront(wiring.Component):
         accept = self.i.valid & self.i.ready
 
         # A sample (a pixel or a padding zero) enters while the skid is empty.
-        pad = xpad | ypad
+        # `pad` = xpad | ypad in a register of its own (`push` is then one LUT of flip-flops).
+        pad = Signal(name="pad_any")
         push = active & ~kv & (pad | self.i.valid)
-        # Per-lane copies of `pad` select each lane's zero (each copy updated with `push` from
-        # its own output, so they are not merged).
+        # Per-lane copies of `pad` select each lane's zero. Each is enabled by the lane's own
+        # `push` (made with its copy `kvq` of `kv`): copies with equal D and enable would be
+        # merged by Yosys.
         padq = [Signal(name=f"pad{q}") for q in range(self.lanes)]
+        kvqs = [Signal(name=f"kv{q}") for q in range(self.lanes)]
         sample = Signal.like(self.band.payload)
         for q, pq in enumerate(padq):
             m.d.comb += sample[q].eq(Mux(pq, 0, self.i.payload.data[q]))
@@ -129,7 +136,11 @@ class HaarFront(wiring.Component):
         xpad_n = Mux(push, ~ex_wp & (xpad | ex_w), xpad)
         ypad_n = Mux(push & ex_wp, ~ey_hp & (ypad | ey_h), ypad)
         kv_n = ~o_free & (kv | push)
-        m.d.sync += [pq.eq(Mux(push, xpad_n | ypad_n, pq)) for pq in padq]
+        # xpad_n | ypad_n given `push` (six inputs, not ten).
+        pad_push = (~ex_wp & (xpad | ex_w)) | Mux(ex_wp, ~ey_hp & (ypad | ey_h), ypad)
+        for pq, kvq in zip([pad, *padq], [kv, *kvqs], strict=True):
+            with m.If(active & ~kvq & (pad | self.i.valid)):
+                m.d.sync += pq.eq(pad_push)
         m.d.sync += [
             active.eq(active_n), xpad.eq(xpad_n), ypad.eq(ypad_n), kv.eq(kv_n),
             opening.eq(start), rdy.eq(~(xpad_n | ypad_n | kv_n)), idle.eq(~active_n & ~start),
@@ -139,15 +150,23 @@ class HaarFront(wiring.Component):
         # Skid buffer: `kp` is loaded whenever the skid is empty (its enable is the register
         # `~kv`), `band.payload` whenever `band` is free (no `band.valid` term: fewer enable
         # inputs).
-        kp = Signal.like(self.band.payload)
+        # No reset on the data registers (the valid bits qualify them).
+        kp = Signal(self.band.payload.shape(), reset_less=True)
+        bp = Signal(self.band.payload.shape(), reset_less=True)
+        m.d.comb += self.band.payload.eq(bp)
         with m.If(self.band.valid & self.band.ready):
             m.d.sync += self.band.valid.eq(0)
-        with m.If(o_free):
-            m.d.sync += self.band.payload.eq(Mux(kv, kp, sample))
-            with m.If(kv | push):
-                m.d.sync += self.band.valid.eq(1)
-        with m.If(~kv):
-            m.d.sync += kp.eq(sample)
+        with m.If(o_free & (kv | push)):
+            m.d.sync += self.band.valid.eq(1)
+        # Each lane's payload and skid registers take their enables and select from the lane's
+        # copies of `band.valid` (`bv`) and `kv` (`kvq`), each following its own output.
+        for q, v in enumerate(self.bv):
+            kvq, o_free_q = kvqs[q], ~v | self.band.ready
+            m.d.sync += [v.eq(Mux(o_free_q, kv | push, v)), kvq.eq(~o_free_q & (kvq | push))]
+            with m.If(o_free_q):
+                m.d.sync += bp[q].eq(Mux(kvq, kp[q], sample[q]))
+            with m.If(~kvq):
+                m.d.sync += kp[q].eq(sample[q])
 
         with m.If(accept & Mux(active, (first != at_first)
                                | (self.i.payload.last != (ex_w & ey_h)), 1)):

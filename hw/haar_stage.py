@@ -7,42 +7,9 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["HaarStage", "entry_layout", "line_buffer_banks", "line_buffer_bits"]
+from .haar_layout import entry_layout, line_buffer_banks, line_buffer_bits
 
-
-def entry_layout(lanes: int, levels: int, in_bits: int, pbits: int,
-                 slots: int = 4) -> data.StructLayout:
-    """One quad of coefficients as the stages hand it on.
-
-    ``v`` slots 0..2 hold LH, HL, HH (already shifted to the common scale), slot 3 the LL of
-    the top level (unused below it; ``slots = 3`` drops it, as in the output FIFO, which keeps
-    the LL in a FIFO of its own); ``p0`` is the position of the quad's (oi, oj) corner in the
-    block, ``lvl`` the level minus one, ``top`` is set at the top level (a register bit for
-    the serializer, instead of a compare of ``lvl``), ``last`` marks the frame's final quad.
-    """
-    cb = 2 * levels + in_bits
-    return data.StructLayout({
-        "v": data.ArrayLayout(data.ArrayLayout(signed(cb), lanes), slots),
-        "p0": unsigned(pbits),
-        "lvl": unsigned(2),
-        "top": 1,
-        "last": 1,
-    })
-
-
-def line_buffer_banks(max_width: int, level: int) -> tuple[int, int, int]:
-    """Words of a level's line buffer, words per bank (at most 16: one LUT-RAM cell deep)
-    and banks."""
-    nl = max(2, max_width >> level)
-    depth = min(nl, 16)
-    return nl, depth, -(-nl // depth)
-
-
-def line_buffer_bits(lanes: int, level: int, in_bits: int, max_width: int) -> int:
-    """Bits of level ``level``'s line buffer (whole banks of pair sums, ``in_bits + 2*level
-    - 1`` bits each)."""
-    _, depth, nb = line_buffer_banks(max_width, level)
-    return depth * nb * 2 * lanes * (in_bits + 2 * level - 1)
+__all__ = ["HaarStage"]
 
 
 class HaarStage(wiring.Component):
@@ -59,7 +26,9 @@ class HaarStage(wiring.Component):
     The held ``c``, ``mid`` and the output registers are loaded whenever their position comes
     up (``hold`` in every even-column cycle, ``mid`` while empty at an odd row and column,
     the outputs while both are empty, ``out_free``, a register), so the handshakes drive only
-    counters and valid bits, not the enables of wide registers. A quad is produced at most
+    counters and valid bits, not the enables of wide registers. Each lane keeps its own
+    copies of the handshake (``iv``, ``stall``, the parities, ``mid_valid``, ``out_free``;
+    ``llv`` towards the next stage), so no control net spans all lanes. A quad is produced at most
     every second input, which an output register taken the cycle after it is loaded
     sustains. The line buffer is LUT RAM in banks of 16 words, each read into a register in
     every cycle, the bank multiplexer after them (ECP5 block RAM is too slow for 200 MHz
@@ -95,6 +64,13 @@ class HaarStage(wiring.Component):
         ``wp - 1`` and ``hp - 1`` (registered by the caller: no adder in the counter paths).
     busy : Out(1)
         High from the first sample of a frame until its last quad has left ``det``.
+    iv : In(lanes)
+        Copies of ``i.valid`` (equal to it in every cycle), one per lane: each lane's line
+        buffer, parities and copies of ``stall`` follow its own copy, so its handshake is
+        local (from the producer's per-lane flip-flops: the front's ``bv`` or the previous
+        stage's ``llv``).
+    llv : Out(lanes)
+        Copies of ``ll.valid``, one per lane (absent at the top level).
     sel : Out(lanes + 1)
         ``det.valid`` in flip-flops of its own, for the selects of the arbiter's wide data
         multiplexer (so they share no gate with the grant, ``det.ready``): bit 0 for the
@@ -118,10 +94,12 @@ class HaarStage(wiring.Component):
             "wp1": In(range(max_width)),
             "hp1": In(range(max_height)),
             "busy": Out(1),
+            "iv": In(lanes),
             "sel": Out(lanes + 1),
         }
         if not self.top:
             sig["ll"] = Out(stream.Signature(data.ArrayLayout(signed(self.b_in + 2), lanes)))
+            sig["llv"] = Out(lanes)
         super().__init__(sig)
 
     @property
@@ -161,6 +139,10 @@ class HaarStage(wiring.Component):
             self.busy.eq(started | mid_valid | self.det.valid),
         ]
         accept = self.i.valid & ~stall
+        # Per-lane copies of `stall` (`stq`) and of `i.valid` (`iv`): `acc[q]` is `accept`
+        # made from the lane's own flip-flops, for its line buffer, parities and `mid` copies.
+        stq = [Signal(name=f"stall{q}") for q in range(lanes)]
+        acc = [self.iv[q] & ~stq[q] for q in range(lanes)]
 
         # Even rows are stored as pair sums (a+b, a-b) from the adders that form (c+d, c-d)
         # on odd rows, so a stored word goes straight into `mid`. One line buffer per lane
@@ -177,12 +159,16 @@ class HaarStage(wiring.Component):
         laddr = [Signal(range(nl), name=f"laddr{q}") for q in range(lanes)]
         pc = [Signal(name=f"pc{q}") for q in range(lanes)]
         pr = [Signal(name=f"pr{q}") for q in range(lanes)]
-        breg = [[Signal(pair, name=f"breg{q}_{k}") for k in range(nb)] for q in range(lanes)]
-        hold = Signal(self.sample)
+        breg = [[Signal(pair, name=f"breg{q}_{k}", reset_less=True) for k in range(nb)]
+                for q in range(lanes)]
+        # Data registers have no reset (their valid bits say whether they hold anything): the
+        # reset then reaches only the control flip-flops.
+        hold = Signal(self.sample, reset_less=True)
         # Loaded in every even-column cycle: the last load before the column turns odd is
-        # the accepted sample (its enable is the register `~odd_c`, not the handshake).
-        with m.If(~odd_c):
-            m.d.sync += hold.eq(self.i.payload)
+        # the accepted sample (its enable is the lane's parity `~pc[q]`, not the handshake).
+        for q in range(lanes):
+            with m.If(~pc[q]):
+                m.d.sync += hold[q].eq(self.i.payload[q])
         sums = [Signal(pair, name=f"sums{q}") for q in range(lanes)]
         ab = [Signal(pair, name=f"ab{q}") for q in range(lanes)]
         for q in range(lanes):
@@ -199,7 +185,7 @@ class HaarStage(wiring.Component):
                 m.d.comb += [
                     rd.addr.eq(laddr[q][:lo]), wr.addr.eq(laddr[q][:lo]), wr.data.eq(sums[q]),
                     # `accept` on an even row (`i.ready` is high there), no ready term.
-                    wr.en.eq(self.i.valid & ~pr[q] & pc[q] & (laddr[q][lo:] == k)),
+                    wr.en.eq(self.iv[q] & ~pr[q] & pc[q] & (laddr[q][lo:] == k)),
                 ]
             m.d.comb += ab[q].eq(Array(breg[q])[laddr[q][lo:]] if nb > 1 else breg[q][0])
 
@@ -218,13 +204,14 @@ class HaarStage(wiring.Component):
         # (each copy follows its own outputs, so they are not merged).
         mvq = [Signal(name=f"mv{q}") for q in range(lanes)]
         ofq = [Signal(init=1, name=f"of{q}") for q in range(lanes)]
-        for mv, of, a, b in zip(mvq, ofq, pr, pc, strict=True):
-            m.d.sync += [mv.eq(Mux(accept & a & b, 1, ~of & mv)), of.eq(Mux(of, ~mv, ~still))]
+        for mv, of, a, b, ac in zip(mvq, ofq, pr, pc, acc, strict=True):
+            m.d.sync += [mv.eq(Mux(ac & a & b, 1, ~of & mv)), of.eq(Mux(of, ~mv, ~still))]
 
         # Cycle 1 (the odd-row, odd-column input): a+-b and c+-d, the position, `last`.
         lw = data.ArrayLayout(signed(self.b_in + 1), lanes)
         mid = Signal(data.StructLayout({"s_ab": lw, "d_ab": lw, "s_cd": lw, "d_cd": lw,
-                                        "p0": unsigned(len(rowbase)), "last": 1}))
+                                        "p0": unsigned(len(rowbase)), "last": 1}),
+                     reset_less=True)
         big_r, big_c = row >> 1, col >> 1
         bcol = big_c >> sh
         p_local = Cat(big_c[:sh], Const(0, lvl), big_r[:sh], Const(0, lvl), bcol)
@@ -238,7 +225,11 @@ class HaarStage(wiring.Component):
                 m.d.sync += [mid.s_ab[k].eq(ab[k][0]), mid.d_ab[k].eq(ab[k][1]),
                              mid.s_cd[k].eq(sums[k][0]), mid.d_cd[k].eq(sums[k][1])]
         # Cycle 2: the second adder level into the output registers.
-        ent = self.det.payload
+        ent = Signal(self.ent, reset_less=True)
+        m.d.comb += self.det.payload.eq(ent)
+        if not self.top:
+            llp = Signal(data.ArrayLayout(signed(self.b_in + 2), lanes), reset_less=True)
+            m.d.comb += self.ll.payload.eq(llp)
         mid_valid_n = Mux(accept & produce, 1, ~out_free & mid_valid)
         # Every `sel` bit follows `det.valid` from its own output (so none are merged).
         m.d.sync += [b.eq((mid_valid & out_free) | (b & ~self.det.ready)) for b in self.sel]
@@ -246,11 +237,17 @@ class HaarStage(wiring.Component):
             m.d.sync += self.det.valid.eq(1)
             if not self.top:
                 m.d.sync += self.ll.valid.eq(1)
+        if not self.top:  # each copy from the lane's `mid_valid`, `out_free` and its output
+            m.d.sync += [self.llv[q].eq((mvq[q] & ofq[q]) | (self.llv[q] & ~self.ll.ready))
+                         for q in range(lanes)]
         # The column parity flips with every accepted sample, the row parity at the row's
         # end (bands are an even number of samples wide and high, so the wraps to 0 flip too).
         odd_c_n, odd_r_n = odd_c ^ accept, odd_r ^ (accept & col_end)
         m.d.sync += [mid_valid.eq(mid_valid_n), stall.eq(odd_r_n & odd_c_n & mid_valid_n)]
-        m.d.sync += [b.eq(b ^ accept) for b in pc] + [b.eq(b ^ (accept & col_end)) for b in pr]
+        for q in range(lanes):
+            pc_n, pr_n = pc[q] ^ acc[q], pr[q] ^ (acc[q] & col_end)
+            mv_n = Mux(acc[q] & pr[q] & pc[q], 1, ~ofq[q] & mvq[q])
+            m.d.sync += [pc[q].eq(pc_n), pr[q].eq(pr_n), stq[q].eq(pr_n & pc_n & mv_n)]
         # The output registers are loaded whenever both are free (no `mid_valid` in their
         # enable): only the valid bits say whether they hold a quad.
         with m.If(out_free):
@@ -260,11 +257,11 @@ class HaarStage(wiring.Component):
             with m.If(ofq[k]):
                 s_ab, d_ab, s_cd, d_cd = mid.s_ab[k], mid.d_ab[k], mid.s_cd[k], mid.d_cd[k]
                 m.d.sync += [
-                    ent.v[0][k].eq((d_ab + d_cd) << sh),
-                    ent.v[1][k].eq((s_ab - s_cd) << sh),
-                    ent.v[2][k].eq((d_ab - d_cd) << sh),
+                    ent.v[k][0].eq((d_ab + d_cd) << sh),
+                    ent.v[k][1].eq((s_ab - s_cd) << sh),
+                    ent.v[k][2].eq((d_ab - d_cd) << sh),
                 ]
-                target = ent.v[3][k] if self.top else self.ll.payload[k]
+                target = ent.v[k][3] if self.top else llp[k]
                 m.d.sync += target.eq(s_ab + s_cd)
 
         # A block row of this band ends after 2*2**sh input rows. `step` = the current row
@@ -287,14 +284,16 @@ class HaarStage(wiring.Component):
         with m.If(accept):
             m.d.sync += [col_end.eq(~col_end & (col == wl2)), started.eq(~(col_end & row_end))]
             with m.If(col_end):
-                m.d.sync += [col.eq(0), row_end.eq(~row_end & (row == hl2)), step.eq(step_n),
-                             *(a.eq(0) for a in laddr)]
+                m.d.sync += [col.eq(0), row_end.eq(~row_end & (row == hl2)), step.eq(step_n)]
                 with m.If(row_end):
                     m.d.sync += row.eq(0)
                 with m.Else():
                     m.d.sync += row.eq(row + 1)
             with m.Else():
                 m.d.sync += col.eq(col + 1)
-                with m.If(odd_c):
-                    m.d.sync += [a.eq(a + 1) for a in laddr]
+        for q in range(lanes):
+            with m.If(acc[q] & col_end):
+                m.d.sync += laddr[q].eq(0)
+            with m.Elif(acc[q] & pc[q]):
+                m.d.sync += laddr[q].eq(laddr[q] + 1)
         return m

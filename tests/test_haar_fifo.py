@@ -10,20 +10,26 @@ from amaranth.sim import Simulator
 from hw.haar_fifo import LutFIFO
 
 
-@pytest.mark.parametrize("depth,memory,read_p", [
-    (3, "lut", 0.5), (4, "lut", 0.3), (5, "lut", 0.9), (16, "lut", 0.4), (72, "lut", 0.2),
-    (72, "lut", 1.0), (6, "memory", 0.5), (40, "memory", 0.3),
+@pytest.mark.parametrize("depth,memory,read_p,slices", [
+    (3, "lut", 0.5, 1), (4, "lut", 0.3, 1), (5, "lut", 0.9, 1), (16, "lut", 0.4, 1),
+    (72, "lut", 0.2, 1), (72, "lut", 1.0, 1), (6, "memory", 0.5, 1), (40, "memory", 0.3, 1),
+    (5, "lut", 0.9, 12), (16, "lut", 0.4, 3), (72, "lut", 0.2, 4), (40, "memory", 0.3, 5),
+    (16, "lut", 0.6, (5, 7)), (40, "memory", 0.3, (3, 3, 6)),
 ])
-def test_fifo_writer_on_w_rdy3(depth, memory, read_p):
+def test_fifo_writer_on_w_rdy3(depth, memory, read_p, slices):
     """The Haar arbiter's writer: a word is taken into a register while ``w_rdy3`` was high a
     cycle before and written in the next cycle unchecked, in bursts; the reader announces
     random reads a cycle ahead (``r_next``). Every word leaves once and in order (a FIFO
     that claimed room it lacks would overwrite or drop words), and ``w_rdy3`` implies
-    ``w_rdy`` in every cycle."""
-    seed = depth * 10 + int(read_p * 10) + (memory == "memory")
+    ``w_rdy`` in every cycle. With ``slices``, every bit of a word must come out of its
+    slice's memory and head registers at the same time, and as many copies of ``w_rdy3``
+    (the writer follows the last) must all be equal."""
+    n_sl = slices if isinstance(slices, int) else len(slices)
+    seed = depth * 10 + int(read_p * 10) + (memory == "memory") + 1000 * (n_sl - 1)
     print(f"seed={seed}")
     rng = random.Random(seed)
-    dut = LutFIFO(width=12, depth=depth, memory=memory)
+    dut = LutFIFO(width=12, depth=depth, memory=memory, slices=slices, rdy3_copies=n_sl)
+    all_ones = (1 << n_sl) - 1
     n, got = 400, []
 
     async def bench(ctx):
@@ -37,11 +43,12 @@ def test_fifo_writer_on_w_rdy3(depth, memory, read_p):
             pending = sent if take else None
             sent += bool(take)
             r_next = rng.random() < read_p
-            ctx.set(dut.r_next, r_next)
+            ctx.set(dut.r_next, all_ones if r_next else 0)  # equal copies
             *_, rdy3, w_rdy, r_rdy, data = await ctx.tick().sample(
                 dut.w_rdy3, dut.w_rdy, dut.r_rdy, dut.r_data)
-            assert w_rdy or not rdy3, "w_rdy3 high while the RAM is full"
-            free = rdy3
+            assert rdy3 in (0, all_ones), f"w_rdy3 copies differ: {rdy3:b}"
+            free = rdy3 >> (n_sl - 1)
+            assert w_rdy or not free, "w_rdy3 high while the RAM is full"
             # A read announced in the previous cycle happens now, if a word is there.
             if read_now[0] and r_rdy:
                 got.append(data)
@@ -53,3 +60,16 @@ def test_fifo_writer_on_w_rdy3(depth, memory, read_p):
     sim.add_testbench(bench)
     sim.run()
     assert got == list(range(n))
+
+
+@pytest.mark.parametrize("kw, name", [(dict(width=0, depth=4), "width"),
+                                      (dict(width=8, depth=1), "depth"),
+                                      (dict(width=8, depth=4, memory="bram"), "memory"),
+                                      (dict(width=8, depth=4, slices=0), "slices"),
+                                      (dict(width=8, depth=4, slices=9), "slices"),
+                                      (dict(width=8, depth=4, slices=(4, 3)), "slices"),
+                                      (dict(width=8, depth=4, slices=(8, 0)), "slices"),
+                                      (dict(width=8, depth=4, rdy3_copies=0), "rdy3_copies")])
+def test_bad_parameters(kw, name):
+    with pytest.raises(ValueError, match=name):
+        LutFIFO(**kw)

@@ -20,7 +20,8 @@ def run_frames(frames, *, lanes=2, stall=0.0, backpressure=0.0, seed=0, max_size
 
     Also checks in every cycle that ``i.ready`` does not depend on ``band.ready`` in that
     cycle (the front end's handshake is registered), by toggling ``band.ready`` and reading
-    ``i.ready`` again before the clock edge.
+    ``i.ready`` again before the clock edge, and that every lane's ``bv`` equals
+    ``band.valid``.
     """
     dut = HaarFront(lanes=lanes, levels=LEVELS, in_bits=8, max_width=max_size,
                     max_height=max_size)
@@ -57,10 +58,16 @@ def run_frames(frames, *, lanes=2, stall=0.0, backpressure=0.0, seed=0, max_size
         got.extend(await stream_get(ctx, dut.band, n_out, backpressure=backpressure,
                                     rng=random.Random(seed + 1), timeout=20 * n_out + 1000))
 
+    async def copies(ctx):
+        async for _ in ctx.tick():
+            v = ctx.get(dut.band.valid)
+            assert ctx.get(dut.bv) == v * ((1 << lanes) - 1), "bv differs from band.valid"
+
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     sim.add_testbench(source)
     sim.add_testbench(sink)
+    sim.add_testbench(copies, background=True)
     sim.run()
     return [[int(v) for v in beat] for beat in got]
 
