@@ -212,7 +212,7 @@ class HaarForward(wiring.Component):
         # quad was written with it and has reached the head of `llfifo` by slot 3 (both heads
         # refill within three cycles of a read).
         cur = data.View(self.ent, fifo.r_data)
-        cur_valid = fifo.r_rdy
+        cur_valid = fifo.r_rdy[0]
         slot = Signal(2)
         top = cur.top
         s = Signal(levels)
@@ -274,21 +274,24 @@ class HaarForward(wiring.Component):
         ll_data = data.View(data.ArrayLayout(signed(self.coef_bits), self.lanes), llfifo.r_data)
         for q in range(self.lanes):
             svq, kvq, ovq = (Signal(name=f"{n}{q}") for n in ("sv", "kv", "ov"))
+            # The lane's copies of `at_end`, `pen` and (from its FIFO slice) `r_rdy`.
+            aeq, penq, cvq = Signal(name=f"at_end{q}"), Signal(name=f"pen{q}"), fifo.r_rdy[q]
             adv_q = ~svq | ~kvq
-            svq_n, at_end_nq = Mux(adv_q, cur_valid, svq), Mux(adv_q & cur_valid, ~at_end & pen,
-                                                               at_end)
+            svq_n, at_end_nq = Mux(adv_q, cvq, svq), Mux(adv_q & cvq, ~aeq & penq, aeq)
+            m.d.sync += aeq.eq(at_end_nq)
             # With `o.ready` high the skid empties (only `at_end` decides); `o.ready` last.
             rn = Mux(o_rdy, at_end_nq, ~(svq_n & ovq & (kvq | svq)) & at_end_nq)
             m.d.comb += [fifo.r_next[q].eq(rn), llfifo.r_next[q].eq(rn & top)]
             # The lane's copy of `slot` selects its coefficient (one select net per lane).
             slq, value = Signal(2, name=f"slot{q}"), Signal.like(sp.data[q], name=f"value{q}")
-            with m.If((~svq | ~kvq) & cur_valid):
-                m.d.sync += slq.eq(Mux(at_end, 0, slq + 1))
+            with m.If(adv_q & cvq):
+                m.d.sync += [slq.eq(Mux(aeq, 0, slq + 1)),
+                             penq.eq(~aeq & Mux(slq == 0, ~top, (slq == 1) & top))]
             with m.Switch(slq):
                 for k in range(4):
                     with m.Case(k):
                         m.d.comb += value.eq(cur.v[q][k] if k < 3 else ll_data[q])
-            m.d.sync += [svq.eq(Mux(~svq | ~kvq, cur_valid, svq)),
+            m.d.sync += [svq.eq(svq_n),
                          # An AND, not a multiplexer to 0: Yosys would make that a reset
                          # input with `o.ready` two LUTs before it.
                          kvq.eq(~o_rdy & ovq & (kvq | svq)),

@@ -87,8 +87,8 @@ class LutFIFO(wiring.Component):
         anyway, so the FIFO registers it instead, and with it the head buffer's enables.
         One copy per slice, all equal (bit 0 also drives the pointers and flags): the
         reader makes each copy next to the slice it serves.
-    r_rdy : Out(1)
-        Not empty.
+    r_rdy : Out(slices)
+        Not empty; a copy per slice, all equal (for a reader that is sliced the same way).
     """
 
     def __init__(self, *, width: int, depth: int, memory: str = "lut", slices: int = 1,
@@ -117,7 +117,7 @@ class LutFIFO(wiring.Component):
         super().__init__({
             "w_data": In(width), "w_en": In(1), "w_rdy": Out(1, init=1),
             "w_rdy3": Out(rdy3_copies, init=-int(depth >= 3)),
-            "r_data": Out(width), "r_next": In(self.slices), "r_rdy": Out(1),
+            "r_data": Out(width), "r_next": In(self.slices), "r_rdy": Out(self.slices),
         })
 
     def elaborate(self, platform):
@@ -231,21 +231,24 @@ class LutFIFO(wiring.Component):
         q0_free_n = ~live_n | self.r_next[0]
         m.d.sync += [live.eq(live_n), q1v.eq(q1v_n), q0_free.eq(q0_free_n),
                      q1_free.eq(q0_free_n | ~q1v_n)]
-        with m.If(~self.r_rdy | r_en):
-            m.d.sync += self.r_rdy.eq(q1v | f1)
         # Sliced, each slice's head registers take their select and enables from copies of
         # `live`, `q1v` and `r_en` (its own `r_next` registered); the enables are then a LUT
         # of those copies, not registers computed from `r_next` (which comes from the
         # reader's handshake) and each drives one slice, not the whole word.
         for j, (lo, hi) in enumerate(zip(self.cuts, self.cuts[1:], strict=False)):
+            rr = self.r_rdy[j]
             if self.slices == 1:
                 v, q0f, q1f = q1v, q0_free, q1_free
+                with m.If(~rr | r_en):
+                    m.d.sync += rr.eq(q1v | f1)
             else:
                 lv, v, re = (Signal(name=f"{n}{j}") for n in ("live", "q1v", "r_en"))
                 q0f = ~lv | re
                 q1f = q0f | ~v
                 m.d.sync += [re.eq(self.r_next[j]), lv.eq(Mux(q0f, v | f1, lv)),
                              v.eq(Mux(q0f, v & f1, v | f1))]
+                with m.If(~rr | re):
+                    m.d.sync += rr.eq(v | f1)
             with m.If(q0f):
                 m.d.sync += head[lo:hi].eq(Mux(v, q1[lo:hi], d1[lo:hi]))
             with m.If(q1f):

@@ -136,11 +136,14 @@ class HaarFront(wiring.Component):
         xpad_n = Mux(push, ~ex_wp & (xpad | ex_w), xpad)
         ypad_n = Mux(push & ex_wp, ~ey_hp & (ypad | ey_h), ypad)
         kv_n = ~o_free & (kv | push)
-        # xpad_n | ypad_n given `push` (six inputs, not ten).
-        pad_push = (~ex_wp & (xpad | ex_w)) | Mux(ex_wp, ~ey_hp & (ypad | ey_h), ypad)
-        for pq, kvq in zip([pad, *padq], [kv, *kvqs], strict=True):
-            with m.If(active & ~kvq & (pad | self.i.valid)):
-                m.d.sync += pq.eq(pad_push)
+        def pad_after_push(e_w, e_wp, e_h, e_hp, x_pad, y_pad):  # xpad_n | ypad_n at a push
+            return (~e_wp & (x_pad | e_w)) | Mux(e_wp, ~e_hp & (y_pad | e_h), y_pad)
+        with m.If(push):
+            m.d.sync += pad.eq(pad_after_push(ex_w, ex_wp, ey_h, ey_hp, xpad, ypad))
+        # Each lane keeps its own `push` (from its copies `kvq`, `pq`) and its own copies of
+        # the bound and padding flags, updated with the shared compares of the counters, so
+        # its padding flag is a LUT of its own flip-flops.
+        pushq = [active & ~kvq & (pq | self.i.valid) for pq, kvq in zip(padq, kvqs, strict=True)]
         m.d.sync += [
             active.eq(active_n), xpad.eq(xpad_n), ypad.eq(ypad_n), kv.eq(kv_n),
             opening.eq(start), rdy.eq(~(xpad_n | ypad_n | kv_n)), idle.eq(~active_n & ~start),
@@ -162,7 +165,8 @@ class HaarFront(wiring.Component):
         # copies of `band.valid` (`bv`) and `kv` (`kvq`), each following its own output.
         for q, v in enumerate(self.bv):
             kvq, o_free_q = kvqs[q], ~v | self.band.ready
-            m.d.sync += [v.eq(Mux(o_free_q, kv | push, v)), kvq.eq(~o_free_q & (kvq | push))]
+            m.d.sync += [v.eq(Mux(o_free_q, kvq | pushq[q], v)),
+                         kvq.eq(~o_free_q & (kvq | pushq[q]))]
             with m.If(o_free_q):
                 m.d.sync += bp[q].eq(Mux(kvq, kp[q], sample[q]))
             with m.If(~kvq):
@@ -212,4 +216,18 @@ class HaarFront(wiring.Component):
                 wp.eq(Cat(Const(0, levels), (wr + (b - 1))[levels:])),
                 hp.eq(Cat(Const(0, levels), (hr + (b - 1))[levels:])),
             ]
+        # The lanes' copies of the bound and padding flags (see `pushq` above).
+        for q, (pq, en) in enumerate(zip(padq, pushq, strict=True)):
+            e_w, e_wp, e_h, e_hp, x_pad, y_pad = (
+                Signal(name=f"{n}{q}") for n in ("ex_w", "ex_wp", "ey_h", "ey_hp", "xpad", "ypad"))
+            with m.If(en):
+                m.d.sync += [pq.eq(pad_after_push(e_w, e_wp, e_h, e_hp, x_pad, y_pad)),
+                             x_pad.eq(~e_wp & (x_pad | e_w))]
+                with m.If(e_wp):
+                    m.d.sync += [e_w.eq(w_is1), e_wp.eq(0), y_pad.eq(~e_hp & (y_pad | e_h)),
+                                 e_h.eq(Mux(e_hp, h_is1, yw == 1)), e_hp.eq(~e_hp & (yp == 1))]
+                with m.Else():
+                    m.d.sync += [e_w.eq(xw == 1), e_wp.eq(xp == 1)]
+            with m.If(opening):
+                m.d.sync += [e_w.eq(wr == 1), e_h.eq(hr == 1), e_wp.eq(0), e_hp.eq(0)]
         return m

@@ -23,7 +23,7 @@ def test_fifo_writer_on_w_rdy3(depth, memory, read_p, slices):
     that claimed room it lacks would overwrite or drop words), and ``w_rdy3`` implies
     ``w_rdy`` in every cycle. With ``slices``, every bit of a word must come out of its
     slice's memory and head registers at the same time, and as many copies of ``w_rdy3``
-    (the writer follows the last) must all be equal."""
+    (the writer follows the last) and of ``r_rdy`` must all be equal."""
     n_sl = slices if isinstance(slices, int) else len(slices)
     seed = depth * 10 + int(read_p * 10) + (memory == "memory") + 1000 * (n_sl - 1)
     print(f"seed={seed}")
@@ -47,6 +47,7 @@ def test_fifo_writer_on_w_rdy3(depth, memory, read_p, slices):
             *_, rdy3, w_rdy, r_rdy, data = await ctx.tick().sample(
                 dut.w_rdy3, dut.w_rdy, dut.r_rdy, dut.r_data)
             assert rdy3 in (0, all_ones), f"w_rdy3 copies differ: {rdy3:b}"
+            assert r_rdy in (0, all_ones), f"r_rdy copies differ: {r_rdy:b}"
             free = rdy3 >> (n_sl - 1)
             assert w_rdy or not free, "w_rdy3 high while the RAM is full"
             # A read announced in the previous cycle happens now, if a word is there.
