@@ -8,30 +8,10 @@ from amaranth.lib.wiring import In, Out
 
 from .haar_fifo import FIFO_MEMORIES, LutFIFO
 from .haar_front import HaarFront
-from .haar_layout import entry_layout, line_buffer_bits
+from .haar_layout import _check_int, check_haar_params, entry_layout, line_buffer_bits
 from .haar_stage import HaarStage
 
-__all__ = ["HaarForward", "check_haar_params"]
-
-
-def _check_int(name: str, value, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
-    return value
-
-
-def check_haar_params(lanes, groups, max_width, max_height, levels, in_bits, in_lo, in_hi):
-    """Shared parameter checks of :class:`HaarForward` and ``HaarInverse``."""
-    _check_int("lanes", lanes, 1, 64)
-    _check_int("groups", groups, 1, 1)
-    _check_int("levels", levels, 1, 4)
-    _check_int("in_bits", in_bits, in_lo, in_hi)
-    b = 2**levels
-    for name, v in (("max_width", max_width), ("max_height", max_height)):
-        _check_int(name, v, b, 4096)
-        if v % b:
-            raise ValueError(f"{name} must be a multiple of 2**levels = {b} in [{b}, 4096], "
-                             f"got {v}")
+__all__ = ["HaarForward"]
 
 
 class HaarForward(wiring.Component):
@@ -46,7 +26,9 @@ class HaarForward(wiring.Component):
     level's LL goes to a small FIFO of its own), which a serializer turns into one coefficient
     beat per cycle, through a skid register to ``o``. Every position of the padded frame is
     emitted exactly once; the order is production order (see ``docs/haar.md``); ``last``
-    marks the frame's final beat.
+    marks the frame's final beat. Each lane has its own copies of the control that reaches
+    its data (handshakes, padding flags, FIFO slice controls, serializer slot), so no
+    control net spans all lanes; data registers have no reset.
 
     Throughput one pixel per cycle sustained (the output FIFO absorbs the bursts of the odd
     rows); latency about ``Wp + 11`` cycles from the first pixel to the first coefficient. Two

@@ -1,11 +1,31 @@
-"""Layouts and line-buffer figures shared by the forward Haar's stages and its top level."""
+"""Parameter checks, layouts and line-buffer figures shared by the Haar units."""
 
 from __future__ import annotations
 
 from amaranth.hdl import signed, unsigned
 from amaranth.lib import data
 
-__all__ = ["entry_layout", "line_buffer_banks", "line_buffer_bits"]
+__all__ = ["check_haar_params", "entry_layout", "line_buffer_banks", "line_buffer_bits"]
+
+
+def _check_int(name: str, value, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    return value
+
+
+def check_haar_params(lanes, groups, max_width, max_height, levels, in_bits, in_lo, in_hi):
+    """Shared parameter checks of :class:`HaarForward` and ``HaarInverse``."""
+    _check_int("lanes", lanes, 1, 64)
+    _check_int("groups", groups, 1, 1)
+    _check_int("levels", levels, 1, 4)
+    _check_int("in_bits", in_bits, in_lo, in_hi)
+    b = 2**levels
+    for name, v in (("max_width", max_width), ("max_height", max_height)):
+        _check_int(name, v, b, 4096)
+        if v % b:
+            raise ValueError(f"{name} must be a multiple of 2**levels = {b} in [{b}, 4096], "
+                             f"got {v}")
 
 
 def entry_layout(lanes: int, levels: int, in_bits: int, pbits: int,

@@ -7,7 +7,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from .haar import _check_int, check_haar_params
+from .haar_layout import _check_int, check_haar_params
 from .ihaar_fifo import CreditFIFO
 from .ihaar_lane import lane_sum, tree_stages
 
