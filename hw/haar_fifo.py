@@ -33,7 +33,7 @@ class LutFIFO(wiring.Component):
     pointers, the count and the flags depend on registers only, never on the read; the
     fetch decision itself is a register (computed from next-state values), and so are the
     read (the reader announces it a cycle ahead, ``r_next``) and the head registers'
-    enables.
+    enables (sliced: one LUT of the slice's own copies).
     ``w_rdy``, ``w_rdy3`` and ``r_rdy`` are registers.
 
     Latency: a word written in cycle t can be read in cycle t + 3 (LUT RAM up to 64 words)
