@@ -133,16 +133,7 @@ class BankedMemory(wiring.Component):
             ports[f"o_DOB{i}"] = out[i]
         for i, (ba, bb) in enumerate(zip(addr(self.wr.addr), addr(self.rd.addr), strict=True)):
             ports[f"i_ADA{i}"], ports[f"i_ADB{i}"] = ba, bb
-        for p in "AB":
-            ports.update({f"i_CLK{p}": ClockSignal(), f"i_CE{p}": Const(1, 1),
-                          f"i_OCE{p}": Const(1, 1), f"i_RST{p}": Const(0, 1),
-                          **{f"i_CS{p}{j}": Const(0, 1) for j in range(3)}})
-        ports["i_WEA"], ports["i_WEB"] = self.wr.en, Const(0, 1)
-        m.submodules[name] = Instance(
-            "DP16KD", p_DATA_WIDTH_A=dw, p_DATA_WIDTH_B=dw, p_REGMODE_A="NOREG",
-            p_REGMODE_B="OUTREG", p_RESETMODE="SYNC", p_CSDECODE_A="0b000",
-            p_CSDECODE_B="0b000", p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL",
-            p_GSR="DISABLED", **ports)
+        _place_dp16kd(m, name, ports, dw, "NOREG", self.wr.en)
         return out[:hi - lo]
 
     def _pdp36(self, m, name, lo, hi):
@@ -161,14 +152,21 @@ class BankedMemory(wiring.Component):
         wa, ra = addr(self.wr.addr, Cat(en, en, en, en)), addr(self.rd.addr, Const(0, 4))
         for i, (ba, bb) in enumerate(zip(wa, ra, strict=True)):
             ports[f"i_ADA{i}"], ports[f"i_ADB{i}"] = ba, bb
-        for p in "AB":
-            ports.update({f"i_CLK{p}": ClockSignal(), f"i_CE{p}": Const(1, 1),
-                          f"i_OCE{p}": Const(1, 1), f"i_RST{p}": Const(0, 1),
-                          **{f"i_CS{p}{j}": Const(0, 1) for j in range(3)}})
-        ports["i_WEA"], ports["i_WEB"] = Const(1, 1), Const(0, 1)
-        m.submodules[name] = Instance(
-            "DP16KD", p_DATA_WIDTH_A=36, p_DATA_WIDTH_B=36, p_REGMODE_A="OUTREG",
-            p_REGMODE_B="OUTREG", p_RESETMODE="SYNC", p_CSDECODE_A="0b000",
-            p_CSDECODE_B="0b000", p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL",
-            p_GSR="DISABLED", **ports)
+        _place_dp16kd(m, name, ports, 36, "OUTREG", Const(1, 1))
         return out[:hi - lo]
+
+
+def _place_dp16kd(m, name, ports, width, regmode_a, wea):
+    """A DP16KD with ``ports`` (data and address), both ports on the domain's clock, always
+    enabled and selected, port B reading through its output register; port A writes with
+    ``wea``."""
+    for p in "AB":
+        ports.update({f"i_CLK{p}": ClockSignal(), f"i_CE{p}": Const(1, 1),
+                      f"i_OCE{p}": Const(1, 1), f"i_RST{p}": Const(0, 1),
+                      **{f"i_CS{p}{j}": Const(0, 1) for j in range(3)}})
+    ports["i_WEA"], ports["i_WEB"] = wea, Const(0, 1)
+    m.submodules[name] = Instance(
+        "DP16KD", p_DATA_WIDTH_A=width, p_DATA_WIDTH_B=width, p_REGMODE_A=regmode_a,
+        p_REGMODE_B="OUTREG", p_RESETMODE="SYNC", p_CSDECODE_A="0b000",
+        p_CSDECODE_B="0b000", p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL",
+        p_GSR="DISABLED", **ports)
