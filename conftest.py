@@ -1,15 +1,6 @@
 """pytest set-up shared by tests/ and sim/.
 
-Test files are imported with ``--import-mode=importlib`` (so that ``tests/test_haar.py`` and
-``sim/test_haar.py`` can share a base name); their helper modules are found through the paths
-added here.
+Test files are imported with ``--import-mode=importlib`` (``tests/`` mirrors the packages, so
+test files in different folders share base names). Helpers live in the ``verif`` package,
+installed with the project: nothing is added to ``sys.path``.
 """
-
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent
-for sub in ("sim", "tests"):
-    path = str(ROOT / sub)
-    if path not in sys.path:
-        sys.path.insert(0, path)

@@ -13,7 +13,7 @@ block-RAM and LUT-RAM counts and mapping), the seeds are pooled (``fmax_mhz_all`
 ``--no-synth`` it updates the simulated figures and keeps the synthesized ones.
 ``--fifo-memory`` lists the storages of the forward unit's output FIFO to measure (LUT RAM,
 keys ``lanesN``; DP16KD block RAM, keys ``lanesN_bram``). ``--parts`` measures lane-sliced
-units (``hw.lane_split.LaneSplit``: ``P`` independent copies of ``N / P`` lanes each), with
+units (``hw.haar.lane_split.LaneSplit``: ``P`` independent copies of ``N / P`` lanes each), with
 the key suffix ``_xP``: ``lanes8_bram_x8`` is the forward unit at 8 lanes with DP16KD FIFOs
 built as eight one-lane copies, ``lanes8_x2`` (inverse) two four-lane copies. ``P = 1`` is
 the unsliced unit (no suffix); a ``P`` that does not divide ``N`` is skipped. The slices
@@ -30,19 +30,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
+from hw.haar import HaarForward, HaarInverse
+from hw.haar.lane_split import split_forward, split_inverse
+from verif.haar_harness import full_rate_cycles
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-from haar_harness import full_rate_cycles  # noqa: E402
-
-from hw.haar import HaarForward  # noqa: E402
-from hw.ihaar import HaarInverse  # noqa: E402
-from hw.lane_split import split_forward, split_inverse  # noqa: E402
 
 OUT = ROOT / "build" / "bench"
 WIDTH, HEIGHT, LANES = 128, 128, (1, 4, 8)
@@ -292,7 +288,7 @@ def markdown(res):
                   f"{s['pixels_per_cycle']} pixels/cycle out, latency {s['latency_cycles']} "
                   f"cycles, block store {s['line_buffer_bits']} bits (lanes 1).", ""]
     lines += ["Keys: `lanesN` LUT-RAM FIFO, `_bram` DP16KD FIFO (forward); `_xP`: built as `P` "
-              "lane slices of `N / P` lanes (`hw.lane_split.LaneSplit`, each with an input FIFO "
+              "lane slices of `N / P` lanes (`hw.haar.LaneSplit`, each with an input FIFO "
               "buffer; `_direct`: without; `_skid`: an earlier input buffer, a skid buffer "
               "whose entries were enabled by the unit's ready). `fmax_mhz` is the "
               "median over `seeds`; `fmax_mhz_all` per seed.", ""]

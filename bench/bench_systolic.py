@@ -3,7 +3,7 @@
 Writes ``build/bench/systolic.json`` and ``build/bench/systolic.md``.
 
 Cycle counts of the 8 x 8, 64 x 64 x 1024 layer come from the cycle-exact model
-``hw.systolic_model.cycle_model`` (ideal streams), which ``tests/test_systolic.py`` checks
+``hw.systolic.model.cycle_model`` (ideal streams), which ``tests/hw/systolic/test_array.py`` checks
 cycle for cycle against the Amaranth simulation; this script re-checks it on one smaller layer
 (``model_check``). Resources and Fmax come from ``synth.flow.synthesize`` (Yosys + nextpnr,
 median of the seeds). ``--no-synth`` skips synthesis.
@@ -20,11 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from hw.systolic import SystolicArray
+from hw.systolic.model import cycle_bound, cycle_model, useful_macs
 
-from hw.systolic import SystolicArray  # noqa: E402
-from hw.systolic_model import cycle_bound, cycle_model, useful_macs  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 OUT = ROOT / "build" / "bench"
 R = C = 8
@@ -64,7 +63,7 @@ def performance() -> dict:
         "layer_utilization": round(macs / (R * C * cycles), 5),
         "cycles_by_keep": {f"k={k}": cycle_model(R, C, C_IN, C_OUT, k)
                            for k in (N, N // 2, N // 4, N // 8)},
-        "cycle_source": "hw.systolic_model.cycle_model (cycle-exact, validated against the "
+        "cycle_source": "hw.systolic.model.cycle_model (cycle-exact, validated against the "
                         "Amaranth simulation)",
         "model_check": dict(check, simulated=sim, model=model),
     }

@@ -15,12 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from hw.topk import TopK
+from verif.stimulus import quantize
+from verif.topk_harness import check_frames, run_frames
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-from test_topk_harness import check_frames, quantize, run_frames  # noqa: E402
-
-from hw.topk import TopK  # noqa: E402
 
 LANES = 16
 

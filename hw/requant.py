@@ -12,17 +12,15 @@ from amaranth.hdl import (
     signed,
     unsigned,
 )
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.ecp5_mult import LATENCY as MULT_LATENCY
-from hw.ecp5_mult import mult18x18d
-from hw.requant_fifo import RequantFIFO
-from hw.systolic_mult import kept_register
+from .lib.ecp5 import MULT_LATENCY, PRIMITIVES, kept_register, mult18x18d
+from .lib.fifo import CreditFIFO
+from .lib.layouts import requant_in_layout, requant_out_layout
+from .lib.params import check_choice, check_int
 
-__all__ = ["PRIMITIVES", "Requantizer", "rdbpot_bounds"]
-
-PRIMITIVES = ("generic", "ecp5")
+__all__ = ["Requantizer", "rdbpot_bounds"]
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 
@@ -94,17 +92,17 @@ class Requantizer(wiring.Component):
     primitive : {"generic", "ecp5"}
         ``"generic"``: behavioural products (Yosys infers the DSPs, registers in the fabric).
         ``"ecp5"``: each partial product is a MULT18X18D with its input and output registers
-        (:func:`hw.ecp5_mult.mult18x18d`), and the per-lane copies of the multiplier and of
+        (:func:`hw.lib.ecp5.mult18x18d`), and the per-lane copies of the multiplier and of
         the per-shift constants are ``TRELLIS_FF`` cells with ``keep`` (Yosys would merge
         them back into one register driving every lane); simulate with
         ``sim/models/MULT18X18D.v`` and ``sim/models/TRELLIS_FF.v``. Same latency.
 
     Members
     -------
-    i : In(stream.Signature(StructLayout))
+    i : In(stream.Signature(requant_in_layout(lanes, offset, tag_layout)))
         ``data``: ``lanes`` x signed(32); ``offset``: ``lanes`` x signed(32) if ``offset``;
         ``tag``: ``tag_layout`` if given.
-    o : Out(stream.Signature(StructLayout))
+    o : Out(stream.Signature(requant_out_layout(lanes, out_width, tag_layout)))
         ``data``: ``lanes`` x signed(out_width); ``tag`` as received.
     multiplier : In(unsigned(31))
         Q0.31 multiplier; sampled with each input beat.
@@ -114,17 +112,14 @@ class Requantizer(wiring.Component):
 
     latency = 14
     #: Output FIFO entries = credits; must exceed ``latency`` for one beat per cycle.
-    fifo_depth = RequantFIFO.depth
+    fifo_depth = 16
 
     def __init__(self, lanes: int = 1, out_width: int = 8, *, lo: int | None = None,
                  hi: int | None = None, relu: bool = False, offset: bool = False,
                  tag_layout=None, primitive: str = "generic"):
-        if not (isinstance(lanes, int) and 1 <= lanes <= 64):
-            raise ValueError(f"lanes must be an integer in [1, 64], got {lanes!r}")
-        if not (isinstance(out_width, int) and 2 <= out_width <= 32):
-            raise ValueError(f"out_width must be an integer in [2, 32], got {out_width!r}")
-        if primitive not in PRIMITIVES:
-            raise ValueError(f"primitive must be one of {PRIMITIVES}, got {primitive!r}")
+        check_int("lanes", lanes, 1, 64)
+        check_int("out_width", out_width, 2, 32)
+        check_choice("primitive", primitive, PRIMITIVES)
         omin, omax = -(2 ** (out_width - 1)), 2 ** (out_width - 1) - 1
         lo = (0 if relu else omin) if lo is None else lo
         hi = omax if hi is None else hi
@@ -139,14 +134,8 @@ class Requantizer(wiring.Component):
         self.lanes, self.out_width, self.lo, self.hi = lanes, out_width, lo, hi
         self.has_offset, self.tag_layout = bool(offset), tag_layout
         self.primitive = primitive
-        fields = {"data": data.ArrayLayout(signed(32), lanes)}
-        if offset:
-            fields["offset"] = data.ArrayLayout(signed(32), lanes)
-        out_fields = {"data": data.ArrayLayout(signed(out_width), lanes)}
-        if tag_layout is not None:
-            fields["tag"] = out_fields["tag"] = tag_layout
-        self.in_layout = data.StructLayout(fields)
-        self.out_layout = data.StructLayout(out_fields)
+        self.in_layout = requant_in_layout(lanes, offset, tag_layout)
+        self.out_layout = requant_out_layout(lanes, out_width, tag_layout)
         super().__init__({
             "i": In(stream.Signature(self.in_layout)),
             "o": Out(stream.Signature(self.out_layout)),
@@ -164,20 +153,15 @@ class Requantizer(wiring.Component):
         # Flow control: one credit per FIFO entry, taken by an accepted beat and returned
         # by a popped one. The pipeline never stalls, so with depth > pipeline length plus
         # one, a full FIFO cannot overflow and continuous traffic never runs out of credit.
-        m.submodules.fifo = fifo = RequantFIFO(self.out_layout)
+        m.submodules.fifo = fifo = CreditFIFO(self.out_layout, self.fifo_depth)
         assert self.latency + 1 <= self.fifo_depth  # credits for the whole round trip
-        # Free credits as a thermometer code (bit k: more than k free), all ones after
-        # reset; i.ready is its bit 0, a register.
-        free = Signal(self.fifo_depth, init=2**self.fifo_depth - 1)
+        # i.ready is the FIFO's credit, a register.
         accept = self.i.valid & self.i.ready
-        pop = fifo.r_valid & self.o.ready
-        take, give = accept & ~pop, pop & ~accept
         m.d.comb += [
-            fifo.r_ready.eq(self.o.ready), self.o.valid.eq(fifo.r_valid),
-            self.o.payload.eq(fifo.r_data), self.i.ready.eq(free[0]),
+            fifo.take.eq(accept), fifo.r_ready.eq(self.o.ready),
+            self.o.valid.eq(fifo.r_valid), self.o.payload.eq(fifo.r_data),
+            self.i.ready.eq(fifo.credit),
         ]
-        m.d.sync += free.eq(Mux(take, Cat(free[1:], Const(0, 1)),
-                                Mux(give, Cat(Const(1, 1), free[:-1]), free)))
 
         valid = [accept]
         for s in range(1, n_pipe + 1):

@@ -12,30 +12,12 @@ import random
 
 import cocotb
 import numpy as np
-from amaranth.hdl import signed, unsigned
-from amaranth.lib import data
-from runner import tb_config
-from streams import StreamSink, StreamSource
-from tb_haar import make_frame, reset
 
-from golden.haar import pad_to
-from golden.int_haar import int_dwt2, int_idwt2
-
-
-def coefficients(spec, lanes, levels, in_bits, rng):
-    """(z (C, N), hp, wp, x or None): the coefficients to send and the source map if any."""
-    b = 2**levels
-    hp, wp = -(-spec["h"] // b) * b, -(-spec["w"] // b) * b
-    lo, hi = -(2 ** (in_bits - 1)), 2 ** (in_bits - 1) - 1
-    if spec["kind"] == "coef_random":
-        return rng.integers(lo, hi + 1, size=(lanes, hp * wp)), hp, wp, None
-    if spec["kind"] == "coef_extreme":
-        n = hp * wp
-        alt = np.where(np.arange(n) % 2, hi, lo)
-        rows = [np.full(n, lo), np.full(n, hi), alt, -alt - 1]
-        return np.stack([rows[q % 4] for q in range(lanes)]), hp, wp, None
-    x = make_frame(spec, lanes, rng)
-    return int_dwt2(pad_to(x, levels), levels), hp, wp, x
+from golden.int_haar import int_idwt2
+from hw.lib.layouts import block_pixel_layout, pixel_layout
+from verif.cocotb_streams import StreamSink, StreamSource, reset
+from verif.runner import tb_config
+from verif.stimulus import haar_coefficients
 
 
 @cocotb.test()
@@ -46,12 +28,9 @@ async def haar_inverse(dut):
     print(f"seed={seed}")
     rng = np.random.default_rng(seed)
     out_bits = in_bits + levels + 2 - shift
-    i_layout = data.StructLayout({"data": data.ArrayLayout(signed(in_bits), lanes),
-                                  "first": 1, "last": 1})
-    o_layout = data.StructLayout({"data": data.ArrayLayout(signed(out_bits), lanes),
-                                  "row": unsigned(cfg["row_bits"]),
-                                  "col": unsigned(cfg["col_bits"]), "last": 1})
-    items = [coefficients(s, lanes, levels, in_bits, rng) for s in cfg["frames"]]
+    i_layout = pixel_layout(lanes, in_bits)
+    o_layout = block_pixel_layout(lanes, out_bits, 1 << cfg["col_bits"], 1 << cfg["row_bits"])
+    items = [haar_coefficients(s, lanes, levels, in_bits, rng) for s in cfg["frames"]]
     dut.width.value = 0
     dut.height.value = 0
     await reset(dut)

@@ -15,16 +15,14 @@ import re
 
 import cocotb
 import numpy as np
-from amaranth.hdl import signed, unsigned
-from amaranth.lib import data
 from cocotb.triggers import FallingEdge
-from runner import BUILD, tb_config
-from streams import StreamSink, StreamSource
-from tb_haar import make_frame, pixel_beats, reset
-from tb_ihaar import coefficients
 
 from golden.haar import pad_to
 from golden.int_haar import int_dwt2, int_idwt2
+from hw.lib.layouts import block_pixel_layout, coef_layout, pixel_layout
+from verif.cocotb_streams import StreamSink, StreamSource, reset
+from verif.runner import BUILD, tb_config
+from verif.stimulus import haar_coefficients, make_frame, pixel_beats
 
 
 def ready_net() -> str:
@@ -77,17 +75,15 @@ async def lane_split(dut):
     forward = cfg["unit"] == "forward"
     print(f"seed={seed}")
     rng = np.random.default_rng(seed)
-    i_layout = data.StructLayout({"data": data.ArrayLayout(signed(in_bits), lanes),
-                                  "first": 1, "last": 1})
-    meta = {"p": unsigned(cfg["meta_bits"][0])} if forward else {
-        "row": unsigned(cfg["meta_bits"][0]), "col": unsigned(cfg["meta_bits"][1])}
-    o_layout = data.StructLayout({"data": data.ArrayLayout(signed(cfg["data_bits"]), lanes),
-                                  **meta, "last": 1})
+    i_layout = pixel_layout(lanes, in_bits)
+    mb = cfg["meta_bits"]
+    o_layout = (coef_layout(lanes, cfg["data_bits"], mb[0]) if forward else
+                block_pixel_layout(lanes, cfg["data_bits"], 1 << mb[1], 1 << mb[0]))
     if forward:
         maps = [make_frame(s, lanes, rng, in_bits) for s in cfg["frames"]]
         items = [(x, int_dwt2(pad_to(x, levels), levels)) for x in maps]
     else:
-        items = [coefficients(s, lanes, levels, in_bits, rng) for s in cfg["frames"]]
+        items = [haar_coefficients(s, lanes, levels, in_bits, rng) for s in cfg["frames"]]
     dut.width.value = 0
     dut.height.value = 0
     await reset(dut)
@@ -118,7 +114,7 @@ async def lane_split(dut):
             want = item[1]
             n = want.shape[1]
             beats, k = got[k:k + n], k + n
-            ps = [b["p"] for b in beats]
+            ps = [b["pos"] for b in beats]
             assert sorted(ps) == list(range(n)), f"frame {f}: positions lost or duplicated"
             have = np.zeros_like(want)
             have[:, ps] = np.array([b["data"] for b in beats], np.int64).T

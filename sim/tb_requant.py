@@ -6,26 +6,23 @@ import random
 
 import cocotb
 import numpy as np
-from amaranth.hdl import signed, unsigned
+from amaranth.hdl import unsigned
 from amaranth.lib import data
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
-from runner import tb_config
-from streams import StreamSink, StreamSource, pack, unpack
 
 from golden.fixedpoint import INT32_MAX, INT32_MIN, requantize
+from hw.lib.layouts import requant_in_layout, requant_out_layout
+from verif.cocotb_streams import StreamSink, StreamSource, pack, unpack
+from verif.runner import tb_config
 
 TAG = data.StructLayout({"pos": unsigned(12), "last": 1})
 
 
 def layouts(cfg):
     lanes, ow = cfg["lanes"], cfg["out_width"]
-    i_fields = {"data": data.ArrayLayout(signed(32), lanes)}
-    if cfg["offset"]:
-        i_fields["offset"] = data.ArrayLayout(signed(32), lanes)
-    o_fields = {"data": data.ArrayLayout(signed(ow), lanes), "tag": TAG}
-    i_fields["tag"] = TAG
-    return data.StructLayout(i_fields), data.StructLayout(o_fields)
+    return (requant_in_layout(lanes, cfg["offset"], TAG),
+            requant_out_layout(lanes, ow, TAG))
 
 
 @cocotb.test()

@@ -6,14 +6,13 @@ import random
 
 import cocotb
 import numpy as np
-from amaranth.hdl import signed
-from amaranth.lib import data
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
-from runner import tb_config
-from streams import StreamSink, StreamSource
 
-from hw.systolic_model import w_stream, x_stream
+from hw.lib.layouts import accumulator_layout, lanes_layout
+from hw.systolic.model import w_stream, x_stream
+from verif.cocotb_streams import StreamSink, StreamSource
+from verif.runner import tb_config
 
 
 @cocotb.test()
@@ -23,10 +22,8 @@ async def systolic_layers(dut):
     print(f"seed={seed}")
     rng = random.Random(seed)
     layers = np.load(cfg["layers"])
-    x_layout = data.ArrayLayout(signed(8), rows)
-    w_layout = data.ArrayLayout(signed(8), cols)
-    y_layout = data.StructLayout({"data": data.ArrayLayout(signed(32), cols), "tile_last": 1,
-                                  "last": 1})
+    x_layout, w_layout = lanes_layout(rows, 8), lanes_layout(cols, 8)
+    y_layout = accumulator_layout(cols)
     Clock(dut.clk, 10, unit="ns").start()
     dut.rst.value = 1
     await ClockCycles(dut.clk, 2)

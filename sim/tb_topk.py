@@ -12,54 +12,14 @@ import random
 
 import cocotb
 import numpy as np
-from amaranth.hdl import signed, unsigned
-from amaranth.lib import data
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
-from runner import tb_config
-from streams import StreamSink, StreamSource
-from test_topk_harness import frame_beats, photo_map
 
-from golden.fixedpoint import quantize_multiplier, requantize
-from golden.int_haar import coef_bits, int_dwt2
 from golden.topk import joint_score, pack_bitmap, score_code, select_topk
-
-WMAX = 2 ** (coef_bits(3) - 1)
-
-
-def quantize(w, ratio: float = 1 / 24) -> np.ndarray:
-    """Spec stage 4: int8 ``q = requantize(w, m, sh, lo=-127, hi=127)``."""
-    m, sh = quantize_multiplier(ratio)
-    return requantize(np.asarray(w, dtype=np.int64), m, sh, lo=-127, hi=127)
-
-
-def photo_coefficients(channels: int, n: int, seed: int, name: str = "astronaut") -> np.ndarray:
-    """(channels, n) exact Haar coefficients of a real photo: int8 crops -> int Haar.
-
-    Channels are the photo's colour planes at different crop offsets, shifted to int8.
-    """
-    h = 1 << (n.bit_length() - 1) // 2
-    return int_dwt2(photo_map(channels, h, n // h, seed, name), 3)
-
-
-def make_w(spec: dict, channels: int, rng) -> np.ndarray:
-    """(channels, n) exact coefficients described by ``spec`` (kind, n, ...)."""
-    kind, n = spec["kind"], spec["n"]
-    if kind == "photo":
-        return photo_coefficients(channels, n, spec.get("seed", 0), spec.get("name", "astronaut"))
-    if kind == "random":
-        return rng.integers(-WMAX, WMAX, size=(channels, n)) >> rng.integers(0, 12, size=(1, n))
-    if kind == "sparse":  # mostly small values: many ties at low codes
-        return rng.integers(-2, 3, size=(channels, n)) * (rng.random((1, n)) < 0.3)
-    if kind == "equal":
-        return np.full((channels, n), 90)
-    if kind == "two":
-        return np.where(rng.random((1, n)) < 0.5, 40, -110) * np.ones((channels, 1), int)
-    if kind == "extreme":  # the most negative coefficient everywhere, then mixed with +max
-        w = rng.choice([-WMAX, WMAX - 1], size=(channels, n))
-        w[:, : n // 4] = -WMAX
-        return w
-    raise ValueError(f"unknown frame kind {kind!r}")
+from hw.lib.layouts import bitmap_layout, column_layout, topk_input_layout
+from verif.cocotb_streams import StreamSink, StreamSource
+from verif.runner import tb_config
+from verif.stimulus import frame_beats, quantize, topk_coefficients
 
 
 @cocotb.test()
@@ -68,20 +28,12 @@ async def topk_frames(dut):
     seed, lanes, groups = cfg["seed"], cfg["lanes"], cfg["groups"]
     print(f"seed={seed}")
     rng = np.random.default_rng(seed)
-    pos_w = max(cfg["max_n"] - 1, 1).bit_length()
-    fields = {"data": data.ArrayLayout(signed(8), lanes),
-              "coef": data.ArrayLayout(signed(cfg.get("coef_bits", 14)), lanes),
-              "pos": unsigned(pos_w)}
-    if groups > 1:
-        fields["group"] = unsigned((groups - 1).bit_length())
-    fields["last"] = unsigned(1)
-    i_layout = data.StructLayout(fields)
-    bm_layout = data.StructLayout({"word": unsigned(32), "last": 1})
-    col_layout = data.StructLayout({"data": data.ArrayLayout(signed(8), lanes), "last": 1})
+    i_layout = topk_input_layout(lanes, groups, cfg["max_n"], cfg.get("coef_bits", 14))
+    bm_layout, col_layout = bitmap_layout(), column_layout(lanes)
 
     plan = []
     for spec in cfg["frames"]:
-        w = make_w(spec, lanes * groups, rng)
+        w = topk_coefficients(spec, lanes * groups, rng)
         q = quantize(w)
         n = q.shape[1]
         for k in spec["ks"]:

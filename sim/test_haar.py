@@ -6,9 +6,9 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from runner import run_cocotb
 
 from hw.haar import HaarForward
+from verif.runner import run_cocotb
 
 MODELS = Path(__file__).resolve().parent / "models"
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from runner import run_cocotb
 
 from golden.int_haar import coef_bits
-from hw.ihaar import HaarInverse
+from hw.haar import HaarInverse
+from verif.runner import run_cocotb
 
 
 def frames(*specs):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runner import run_cocotb
-
 from golden.int_haar import coef_bits
-from hw.lane_split import split_forward, split_inverse
+from hw.haar import split_forward, split_inverse
+from verif.runner import run_cocotb
 
 MODELS = Path(__file__).resolve().parent / "models"
 
@@ -26,7 +25,7 @@ def test_lane_split_forward_dp16kd():
     run_cocotb(dut, name="lane_split_fwd", test_module="tb_lane_split",
                config=dict(unit="forward", seed=61, lanes=lanes, parts=parts, levels=levels,
                            output_buffer=True,
-                           in_bits=8, data_bits=dut.coef_bits, meta_bits=[dut.pbits],
+                           in_bits=8, data_bits=dut.params.coef_bits, meta_bits=[dut.params.pbits],
                            stall=0.3, backpressure=0.5,
                            frames=frames(("camera", 8, 32), ("checker", 8, 16),
                                          ("random", 13, 21))),
@@ -43,7 +42,7 @@ def test_lane_split_inverse():
     run_cocotb(dut, name="lane_split_inv", test_module="tb_lane_split",
                config=dict(unit="inverse", seed=62, lanes=lanes, parts=parts, levels=levels,
                            output_buffer=False,
-                           in_bits=in_bits, shift=2 * levels, data_bits=dut.out_bits,
+                           in_bits=in_bits, shift=2 * levels, data_bits=dut.unit.out_bits,
                            meta_bits=[len(dut.o.payload.row), len(dut.o.payload.col)],
                            stall=0.3, backpressure=0.5,
                            frames=frames(("camera", 16, 16), ("coef_extreme", 8, 8),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from amaranth.hdl import unsigned
 from amaranth.lib import data
-from runner import ROOT, run_cocotb
 
 from hw.requant import Requantizer
+from verif.runner import ROOT, run_cocotb
 
 TAG = data.StructLayout({"pos": unsigned(12), "last": 1})
 

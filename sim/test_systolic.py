@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from runner import BUILD, ROOT, run_cocotb
 
 from hw.systolic import SystolicArray
+from verif.runner import BUILD, ROOT, run_cocotb
 
 
 def _save(name, layers, extra=None):
@@ -76,8 +76,8 @@ def test_systolic_extreme():
 def test_systolic_ocr_layer():
     # Real weights and kept columns: PP-OCRv4 det's 1x1 conv reading p2o.Add.35.
     from golden.calibrate import calibrate
-    from golden.data import ocr_layer
     from golden.int_model import wcc_int
+    from wcc.data import ocr_layer
 
     x, w, b = ocr_layer("p2o.Add.35", "astronaut", 256)
     keep = 0.125

@@ -66,21 +66,21 @@ DESIGNS: tuple[Design, ...] = (
         Config({"lanes": 4, "max_width": 128, "max_height": 128, "fifo_memory": "ecp5"}),
         Config({"lanes": 8, "max_width": 128, "max_height": 128, "fifo_memory": "ecp5"}),
     )),
-    Design("haar_inverse", "hw.ihaar:HaarInverse", (
+    Design("haar_inverse", "hw.haar:HaarInverse", (
         Config({"lanes": 1, "max_width": 128, "max_height": 128}, (ECP5, ICE40)),
         Config({"lanes": 4, "max_width": 128, "max_height": 128}),
         Config({"lanes": 8, "max_width": 128, "max_height": 128}),
     )),
     # The units at 4 and 8 lanes built as lane slices (hw/lane_split.py, docs/haar.md). The
     # first config is only for lint and `make verilog` (no device: Verilator has no DP16KD).
-    Design("haar_forward_split", "hw.lane_split:split_forward", (
+    Design("haar_forward_split", "hw.haar:split_forward", (
         Config({"lanes": 4, "parts": 2, "max_width": 128, "max_height": 128}, ()),
         Config({"lanes": 4, "parts": 4, "max_width": 128, "max_height": 128,
                 "fifo_memory": "ecp5"}),
         Config({"lanes": 8, "parts": 8, "max_width": 128, "max_height": 128,
                 "fifo_memory": "ecp5"}),
     )),
-    Design("haar_inverse_split", "hw.lane_split:split_inverse", (
+    Design("haar_inverse_split", "hw.haar:split_inverse", (
         Config({"lanes": 8, "parts": 8, "max_width": 128, "max_height": 128}),
     )),
     Design("topk", "hw.topk:TopK", (

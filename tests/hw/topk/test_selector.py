@@ -1,0 +1,186 @@
+"""Amaranth-simulator tests of :class:`hw.topk.TopK` against ``golden`` (small frames).
+
+Frames carry the int8 coefficients ``q`` (stored, emitted) and the exact Haar coefficients
+``w`` (scored), ``q = requantize(w, ...)`` as spec stage 4.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from amaranth.back import rtlil
+
+from golden.int_haar import coef_bits, int_dwt2
+from hw.topk import TopK
+from verif.stimulus import layer_trace, photo_map, quantize
+from verif.topk_harness import check_frames, run_frames
+
+WMAX = 2 ** (coef_bits(3) - 1)  # 8192: -8192 is the most negative 14-bit coefficient
+
+
+def ks_for(n: int) -> list[int]:
+    """The k values every configuration is run with: 0, 1, N/8, N/4, N/2, N-1, N."""
+    return sorted({0, 1, n // 8, n // 4, n // 2, n - 1, n})
+
+
+def run_and_check(dut, frames, seed, **kw):
+    print(f"seed={seed}")
+    res = run_frames(dut, frames, seed=seed, **kw)
+    check_frames(dut, frames, res)
+    return res
+
+
+def random_w(rng, c: int, n: int) -> np.ndarray:
+    """Exact coefficients over the whole 14-bit range, mostly small (like Haar details)."""
+    return np.clip(rng.laplace(0, rng.choice([30, 300, 3000], size=(1, n)), size=(c, n)),
+                   -WMAX, WMAX - 1).astype(np.int64)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_all_k_back_to_back(seed):
+    """Random coefficients, all k values as consecutive frames (the histogram self-clears)."""
+    rng = np.random.default_rng(seed)
+    dut = TopK(lanes=4, max_n=64, bins_per_cycle=32)
+    n = 50
+    w = random_w(rng, 4, n)
+    frames = [(quantize(w), w, k) for k in ks_for(n)]
+    res = run_and_check(dut, frames, seed)
+    for r in res:
+        assert r["cycles"] == dut.cycles_after_last_input(n)
+
+
+def test_photo_matches_wcc_int_trace():
+    """A real photo (8 channels, 8x16) through golden.wcc_int: bitmap and columns, every k."""
+    seed = 11
+    x = photo_map(8, 8, 16, seed)
+    n = x.shape[1] * x.shape[2]
+    dut = TopK(lanes=8, max_n=n, bins_per_cycle=32)
+    traces = [layer_trace(x, k) for k in ks_for(n)]
+    assert (traces[0]["coeffs"] == int_dwt2(x, 3)).all()
+    frames = [(t["q"], t["coeffs"], t["k"]) for t in traces]
+    res = run_and_check(dut, frames, seed)
+    for t, r in zip(traces, res, strict=True):
+        got = np.unpackbits(np.array(r["words"], dtype="<u4").view(np.uint8),
+                            bitorder="little")[:n].astype(bool)
+        assert (got == t["bitmap"]).all()
+        assert r["cols"] == t["cols"].T.tolist()
+
+
+def test_ties_all_equal_and_two_values():
+    """All scores equal, two distinct scores, equal codes from different scores."""
+    seed = 3
+    rng = np.random.default_rng(seed)
+    dut = TopK(lanes=2, max_n=64, bins_per_cycle=32)
+    n = 64
+    same = np.full((2, n), 500)
+    two = np.where(rng.random((1, n)) < 0.5, 300, -900) * np.ones((2, 1), dtype=int)
+    # Scores 2 * 4000**2 .. 2 * 4005**2 (0.25 % apart): few distinct codes, many ties.
+    near = np.repeat(4000 + rng.integers(0, 6, size=(1, n)), 2, axis=0)
+    frames = [(quantize(same), same, k) for k in (1, 8, 33, 63)]
+    frames += [(quantize(two), two, k) for k in ks_for(n)]
+    frames += [(quantize(near), near, k) for k in (1, 16, 40)]
+    run_and_check(dut, frames, seed)
+
+
+def test_extremes_no_overflow():
+    """Every channel at -2**13 (the largest score) or 2**13 - 1, mixed with small values."""
+    seed = 4
+    rng = np.random.default_rng(seed)
+    dut = TopK(lanes=8, max_n=40, bins_per_cycle=32)
+    n = 40
+    w = rng.choice([-WMAX, WMAX - 1], size=(8, n))
+    w[:, ::3] = rng.integers(-3, 4, size=(8, len(range(0, n, 3))))
+    w[:, 7] = -WMAX
+    low = np.full((8, n), -WMAX)
+    frames = [(quantize(w), w, k) for k in (1, 5, 10, 20)] + [(quantize(low), low, 13)]
+    run_and_check(dut, frames, seed)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_stalls_and_backpressure(seed):
+    """Random input gaps and random output ready: same results, outputs never lost."""
+    rng = np.random.default_rng(seed)
+    dut = TopK(lanes=3, max_n=48, bins_per_cycle=32)
+    n = 45
+    w = random_w(rng, 3, n)
+    frames = [(quantize(w), w, k) for k in (0, 1, 11, 22, 44, 45)]
+    run_and_check(dut, frames, seed, stall=0.3, backpressure=0.4)
+
+
+@pytest.mark.parametrize("groups", [2, 3])
+def test_groups(groups):
+    """Several beats per position: scores add over groups, columns leave group by group."""
+    seed = 7 + groups
+    rng = np.random.default_rng(seed)
+    dut = TopK(lanes=2, groups=groups, max_n=32, bins_per_cycle=32)
+    n = 32
+    w = random_w(rng, 2 * groups, n)
+    frames = [(quantize(w), w, k) for k in (0, 1, 4, 8, 31, 32)]
+    run_and_check(dut, frames, seed, stall=0.2, backpressure=0.2)
+    res = run_frames(dut, frames[2:4], seed=seed)
+    for r in res:
+        assert r["cycles"] == dut.cycles_after_last_input(n)
+
+
+def test_bound_and_memory():
+    """Documented figures: the latency formula is N*groups + a constant; memory sizes."""
+    dut = TopK(lanes=16, max_n=4096)
+    assert dut.sbits == 31 and dut.code_width == 12
+    assert dut.cycles_after_last_input(4096) == 4096 + dut.latency_const
+    # docs/topk.md: N + 798 for C = 16, N + 831 for C = 32 (4 bins per scan cycle)
+    assert dut.latency_const == 798 and TopK(lanes=32, max_n=4096).latency_const == 831
+    assert dut.memory_bits["coefficients"] == 4096 * 16 * 8
+    assert dut.memory_bits["codes"] == 4096 * dut.code_width
+    assert dut.memory_bits["total"] == sum(
+        v for key, v in dut.memory_bits.items() if key != "total")
+
+
+def test_ecp5_primitive_elaborates():
+    """The ECP5 variant (simulated in sim/test_topk.py) elaborates: a DP16KD per memory bank,
+    a MULT18X18D per lane."""
+    dut = TopK(lanes=4, max_n=4096, primitive="ecp5")
+    text = rtlil.convert(dut)
+    assert text.count("cell \\DP16KD") == 8 + 3 + 4  # 32 / 4, 12-bit codes / 4, histogram
+    assert text.count("cell \\MULT18X18D") == 4
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"lanes": 0}, "lanes"), ({"lanes": 4, "groups": 0}, "groups"),
+    ({"lanes": 4, "max_n": 1}, "max_n"), ({"lanes": 4, "mant_bits": 0}, "mant_bits"),
+    ({"lanes": 4, "bins_per_cycle": 3}, "bins_per_cycle"),
+    ({"lanes": 4, "coef_bits": 1}, "coef_bits"), ({"lanes": 4, "coef_bits": 25}, "coef_bits"),
+    ({"lanes": 4, "primitive": "xilinx"}, "primitive"),
+    ({"lanes": 4, "max_n": 32768, "primitive": "ecp5"}, "max_n"),
+    ({"lanes": 4, "coef_bits": 20, "primitive": "ecp5"}, "coef_bits"),
+])
+def test_bad_parameters(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        TopK(**kwargs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("channels, lanes, size", [(16, 16, 64), (48, 16, 32)])
+def test_ocr_activation(channels, lanes, size):
+    """The real PP-OCRv4 activation (p2o.Add.35 on astronaut), calibrated at keep 0.25: a
+    ``size`` x ``size`` crop of its first ``channels`` channels through golden.wcc_int."""
+    from dataclasses import replace
+
+    from golden import calibrate, wcc_int
+    from wcc.data import ocr_layer
+
+    act, weight, bias = ocr_layer("p2o.Add.35", "astronaut", 512)
+    params, x_int8 = calibrate(act, weight, bias, keep=0.25)
+    full = wcc_int(x_int8, params, keep=0.25, trace=True)[1]
+    assert int(full["bitmap"].sum()) == full["k"]
+    x = x_int8[:channels, 32:32 + size, 32:32 + size]
+    params = replace(params, weight=params.weight[:, :channels])
+    t = wcc_int(x, params, keep=0.25, trace=True)[1]
+    n = size * size
+    dut = TopK(lanes=lanes, groups=channels // lanes, max_n=n)
+    frames = [(t["q"], t["coeffs"], t["k"])]
+    res = run_and_check(dut, frames, seed=0, shuffle=False)
+    got = np.unpackbits(np.array(res[0]["words"], dtype="<u4").view(np.uint8),
+                        bitorder="little")[:n].astype(bool)
+    assert (got == t["bitmap"]).all()
+    assert np.array(res[0]["cols"]).reshape(-1, channels).T.tolist() == t["cols"].tolist()
+    assert res[0]["cycles"] == dut.cycles_after_last_input(n)

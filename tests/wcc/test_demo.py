@@ -1,0 +1,52 @@
+"""Tests of golden/demo.py (``wcc demo``) on a small copy of the real OCR layer."""
+
+import numpy as np
+import pytest
+
+from golden.int_model import wcc_int
+from wcc import cli, demo
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_bops_by_hand():
+    # c_in 2, c_out 3, 8x8 map, 3 levels: 16, 4, 1 blocks per channel at levels 1, 2, 3.
+    assert demo.bops(2, 3, 8, 8, None)["total"] == 3 * 2 * 64 * 64
+    b = demo.bops(2, 3, 8, 8, 16)
+    assert b["conv"] == 3 * 2 * 16 * 64
+    assert b["fwd"] == 2 * 8 * (10 * 16 + 12 * 4 + 14 * 1)
+    assert b["inv"] == 3 * 8 * 21 * (16 + 4 + 1)
+    assert b["total"] == b["conv"] + b["fwd"] + b["inv"]
+
+
+def test_run_demo_small(tmp_path):
+    lines, seen = [], []
+
+    def fake_hw(x_int, params, keep, golden_out):
+        # stands in for the simulated accelerator: rerun the spec on what it is given
+        seen.append(keep)
+        return {"bit_exact": bool(np.array_equal(wcc_int(x_int, params, keep=keep),
+                                                 golden_out))}
+
+    demo.register_hw_runner(fake_hw)
+    try:
+        rows = demo.run_demo(tmp_path, layer=dict(size=64), log=lines.append)
+    finally:
+        demo.HW_RUNNERS.remove(fake_hw)
+    assert seen == [1.0, 0.5, 0.25, 0.125]
+    assert all(r["hw"] == [{"bit_exact": True}] for r in rows)
+    assert [r["k"] for r in rows] == [256, 128, 64, 32]  # 16x16 map
+    for r in rows:
+        assert r["bits_per_act"] == pytest.approx(8 * r["keep"] + 1 / 48)
+        assert all(np.isfinite(r[k]) for k in ("sqnr_float", "sqnr_int", "sqnr_int_v"))
+        assert r["sqnr_float"] - r["sqnr_int"] <= 1.5
+    assert rows[0]["bops_ratio"] > 1 > rows[1]["bops_ratio"] > rows[-1]["bops_ratio"]
+    assert any("GBOPs" in s for s in lines)
+    for name in ("figure3_map.png", "outputs_by_keep.png"):
+        assert (tmp_path / name).read_bytes()[:8] == PNG
+
+
+def test_cli_demo(tmp_path, capsys):
+    assert cli.main(["demo", "--size", "64", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "p2o.Add.35" in out and out.count("\n") >= 7
