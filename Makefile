@@ -69,8 +69,8 @@ bitstream: $(STAMP)
 	$(PY) -m synth.board
 
 lint: sysdeps $(STAMP)
-	$(VENV)/bin/ruff check golden hw sim tests synth bench
-	$(PYTEST) -q tests/test_lint.py
+	$(VENV)/bin/ruff check golden hw wcc verif sim tests synth bench
+	$(PYTEST) -q tests/synth/test_lint.py
 
 clean:
 	rm -rf build sim_build .pytest_cache

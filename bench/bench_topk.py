@@ -64,7 +64,7 @@ def main(seeds=(1, 2, 3)) -> None:
               "coef_bits": 14,
               "simulated": sims, "ecp5_85f": syn}
     (out / "topk.json").write_text(json.dumps(result, indent=2) + "\n")
-    lines = ["# Top-k selector (hw/topk.py)", "",
+    lines = ["# Top-k selector (hw/topk/selector.py)", "",
              "| N | k | channels | cycles after last input | 2N bound | memory bits |",
              "|---|---|---|---|---|---|"]
     lines += [f"| {s['n']} | {s['k']} | {s['lanes']} | {s['cycles_after_last_input']} | "

@@ -1,4 +1,4 @@
-"""Integer adder/shift Haar transform: the spec of ``hw/haar.py`` and ``hw/ihaar.py``.
+"""Integer adder/shift Haar transform: the spec of ``hw/haar/`` (forward and inverse units).
 
 Layout
 ------

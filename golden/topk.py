@@ -1,4 +1,4 @@
-"""Joint score, score code and top-k rule: the spec of ``hw/topk.py``.
+"""Joint score, score code and top-k rule: the spec of ``hw/topk/selector.py``.
 
 * ``score[p] = sum_c w[c, p]**2`` over the Haar coefficients ``w`` (exact integer, before their
   int8 quantization: scoring int8 values makes small-C maps tie massively).

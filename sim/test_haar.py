@@ -65,6 +65,6 @@ def test_haar_full_camera():
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="no onnxruntime")
 def test_haar_ocr_activation():
-    """A real PP-OCRv4 detector activation (golden.data.ocr_layer), int8, 8 channels."""
+    """A real PP-OCRv4 detector activation (wcc.data.ocr_layer), int8, 8 channels."""
     run("haar_fwd_ocr", lanes=8, levels=3, max_width=64, max_height=64, seed=41,
         specs=[dict(kind="ocr", h=64, w=64, size=256)])

@@ -71,7 +71,7 @@ DESIGNS: tuple[Design, ...] = (
         Config({"lanes": 4, "max_width": 128, "max_height": 128}),
         Config({"lanes": 8, "max_width": 128, "max_height": 128}),
     )),
-    # The units at 4 and 8 lanes built as lane slices (hw/lane_split.py, docs/haar.md). The
+    # The units at 4 and 8 lanes built as lane slices (hw/haar/lane_split.py, docs/haar.md). The
     # first config is only for lint and `make verilog` (no device: Verilator has no DP16KD).
     Design("haar_forward_split", "hw.haar:split_forward", (
         Config({"lanes": 4, "parts": 2, "max_width": 128, "max_height": 128}, ()),

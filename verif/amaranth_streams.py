@@ -1,6 +1,6 @@
 """Amaranth-simulator helpers for ``lib.stream`` ports: put and get beats with stalls.
 
-Used by the fast tests in ``tests/``; the cocotb equivalents live in ``sim/streams.py``.
+Used by the fast tests in ``tests/``; the cocotb equivalents live in ``verif/cocotb_streams.py``.
 """
 
 from __future__ import annotations

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
-from amaranth.lib import data, stream, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib import data, wiring
 
 from ..lib.fifo import FIFO_MEMORIES, PrefetchFIFO
 from ..lib.layouts import coef_layout, pixel_layout
@@ -88,13 +87,7 @@ class HaarForward(wiring.Component):
         self.ll_depth = (max_width >> levels) + 4
         self.in_layout = pixel_layout(lanes, in_bits)
         self.out_layout = coef_layout(lanes, self.coef_bits, self.pbits)
-        super().__init__({
-            "i": In(stream.Signature(self.in_layout)),
-            "o": Out(stream.Signature(self.out_layout)),
-            "width": In(range(max_width + 1)),
-            "height": In(range(max_height + 1)),
-            "error": Out(1),
-        })
+        super().__init__(self.params.unit_members(self.in_layout, self.out_layout))
 
     @property
     def line_buffer_bits(self) -> int:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
-from amaranth.lib.wiring import In, Out
 
 from ..lib.fifo import CreditFIFO
 from ..lib.layouts import block_pixel_layout, pixel_layout
@@ -81,13 +80,7 @@ class HaarInverse(wiring.Component):
         self.stages = 4 + tree_stages(3 * levels + 1, shift) + (1 if shift else 0)
         self.in_layout = pixel_layout(lanes, in_bits)
         self.out_layout = block_pixel_layout(lanes, self.out_bits, max_width, max_height)
-        super().__init__({
-            "i": In(stream.Signature(self.in_layout)),
-            "o": Out(stream.Signature(self.out_layout)),
-            "width": In(range(max_width + 1)),
-            "height": In(range(max_height + 1)),
-            "error": Out(1),
-        })
+        super().__init__(self.params.unit_members(self.in_layout, self.out_layout))
 
     @property
     def buffer_bits(self) -> int:

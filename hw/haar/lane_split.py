@@ -34,7 +34,7 @@ class LaneSplit(wiring.Component):
     size and ``first``/``last`` only. All copies get the same ``i.valid``, ``first``,
     ``last``, ``width``, ``height`` and ``o.ready``, start from the same reset state and so
     see the identical handshake sequence: they stay in lockstep by construction (checked
-    every cycle by ``tests/test_lane_split.py``). ``i.ready``, ``o.valid``, the non-data
+    every cycle by ``tests/hw/haar/test_lane_split.py``). ``i.ready``, ``o.valid``, the non-data
     output fields (``p`` or ``row``/``col``, ``last``) and ``error`` are those of copy 0;
     ``o.data`` is the concatenation of the copies' data, lane ``q`` from copy
     ``q // (lanes / parts)``. Every lane is computed by the unchanged unit, so the output is

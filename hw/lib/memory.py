@@ -74,7 +74,7 @@ class BankedMemory(wiring.Component):
         Read port: ``data`` two cycles after ``addr`` (``en`` is ignored: always reading).
     """
 
-    read_latency = 2
+    latency = 2  # cycles from the read address to the read data
 
     def __init__(self, width: int, depth: int, primitive: str = "generic", *,
                  wide: bool = False):

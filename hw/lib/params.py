@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from amaranth.lib import stream
+from amaranth.lib.wiring import In, Out
+
 __all__ = ["HaarParams", "check_bool", "check_choice", "check_int", "check_power_of_two"]
 
 
@@ -85,6 +88,17 @@ class HaarParams:
         """``self`` if ``in_bits`` is in ``[lo, hi]`` (the unit's own range)."""
         check_int("in_bits", self.in_bits, lo, hi)
         return self
+
+    def unit_members(self, in_layout, out_layout) -> dict:
+        """The ports of a Haar unit: the ``i`` and ``o`` streams of these payloads, the
+        run-time frame size ``width``, ``height`` (0..max) and the sticky ``error``."""
+        return {
+            "i": In(stream.Signature(in_layout)),
+            "o": Out(stream.Signature(out_layout)),
+            "width": In(range(self.max_width + 1)),
+            "height": In(range(self.max_height + 1)),
+            "error": Out(1),
+        }
 
     @property
     def block(self) -> int:

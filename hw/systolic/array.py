@@ -45,7 +45,7 @@ class SystolicArray(wiring.Component):
         Largest run-time C_out (1..65536) and k (1..2**20).
     primitive : {"generic", "ecp5"}
         PE multiplier: behavioural, or an ECP5 MULT18X18D with its input and output
-        registers and kept TRELLIS_FF weight-address registers (hw/systolic_mult.py;
+        registers and kept TRELLIS_FF weight-address registers (hw/systolic/pe.py;
         simulate with sim/models/MULT18X18D.v and sim/models/TRELLIS_FF.v).
 
     Members

@@ -46,7 +46,7 @@ class SystolicGrid(wiring.Component):
     depth : int
         Weight memory depth per PE (two banks), a power of two >= 2.
     primitive : {"generic", "ecp5"}
-        PE multiplier variant (hw/systolic_mult.py).
+        PE multiplier variant (hw/systolic/pe.py).
 
     Members
     -------

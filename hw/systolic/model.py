@@ -1,4 +1,4 @@
-"""Cycle counts of hw/systolic.py: a cycle-exact model and the documented analytic bound.
+"""Cycle counts of hw/systolic/array.py: a cycle-exact model and the documented analytic bound.
 
 Both assume ideal streams (``w`` and ``x`` always valid, ``y`` always ready) and count the
 cycles from the first cycle the streams are offered (layer start, array idle) to the cycle of

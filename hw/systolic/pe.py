@@ -10,7 +10,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
 from ..lib.ecp5 import PRIMITIVES, kept_register, mult18x18d
-from ..lib.params import check_choice
+from ..lib.params import check_choice, check_power_of_two
 
 __all__ = ["PE_LATENCY", "SystolicMult", "SystolicPE", "memory_banks"]
 
@@ -85,7 +85,7 @@ class SystolicPE(wiring.Component):
 
     Pipeline: ``x_out`` and the weight read registers (the read starts a cycle earlier,
     from ``a_in``); an operand register each in the fabric; the multiplier
-    (hw/systolic_mult.py) with a register on both sides, generic or the input and output
+    (hw/systolic/pe.py) with a register on both sides, generic or the input and output
     registers of an ECP5 MULT18X18D (``primitive="ecp5"``), which nextpnr then times register
     to register; two product registers in the fabric; ``psum_out``.
 
@@ -125,8 +125,7 @@ class SystolicPE(wiring.Component):
 
     def __init__(self, depth: int, psum_in_width: int, psum_out_width: int, *,
                  primitive: str = "generic"):
-        if depth < 2 or depth & (depth - 1):
-            raise ValueError(f"depth must be a power of two >= 2, got {depth}")
+        check_power_of_two("depth", depth, 2)
         if not 0 <= psum_in_width <= psum_out_width <= 32:
             raise ValueError("psum widths must satisfy 0 <= psum_in_width <= psum_out_width "
                              f"<= 32, got {psum_in_width}, {psum_out_width}")

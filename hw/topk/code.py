@@ -8,6 +8,8 @@ from amaranth.lib.wiring import In, Out
 
 from golden.topk import code_bits
 
+from ..lib.params import check_int
+
 
 class ScoreCode(wiring.Component):
     """Pipelined ``code = score_code(score, mant_bits)`` of an unsigned score.
@@ -47,12 +49,9 @@ class ScoreCode(wiring.Component):
     latency = 3
 
     def __init__(self, sbits: int, mant_bits: int = 7, tag_width: int = 0):
-        if not 1 <= sbits <= 64:
-            raise ValueError(f"sbits must be in [1, 64], got {sbits}")
-        if not 1 <= mant_bits <= 16:
-            raise ValueError(f"mant_bits must be in [1, 16], got {mant_bits}")
-        if not 0 <= tag_width <= 64:
-            raise ValueError(f"tag_width must be in [0, 64], got {tag_width}")
+        check_int("sbits", sbits, 1, 64)
+        check_int("mant_bits", mant_bits, 1, 16)
+        check_int("tag_width", tag_width, 0, 64)
         self.sbits, self.mant_bits, self.tag_width = sbits, mant_bits, tag_width
         self.code_width = code_bits(sbits, mant_bits)
         super().__init__({

@@ -7,6 +7,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..lib.memory import BankedMemory
+from ..lib.params import check_int, check_power_of_two
 
 
 class CodeHistogram(wiring.Component):
@@ -63,13 +64,9 @@ class CodeHistogram(wiring.Component):
 
     def __init__(self, nbins: int, count_width: int, bins_per_word: int = 4,
                  primitive: str = "generic"):
-        if not 2 <= nbins <= 65536:
-            raise ValueError(f"nbins must be in [2, 65536], got {nbins}")
-        if not 1 <= count_width <= 32:
-            raise ValueError(f"count_width must be in [1, 32], got {count_width}")
-        if bins_per_word not in (1, 2, 4, 8, 16, 32):
-            raise ValueError(f"bins_per_word must be a power of two in [1, 32], got "
-                             f"{bins_per_word}")
+        check_int("nbins", nbins, 2, 65536)
+        check_int("count_width", count_width, 1, 32)
+        check_power_of_two("bins_per_word", bins_per_word, 1, 32)
         self.nbins, self.count_width, self.bins_per_word = nbins, count_width, bins_per_word
         self.primitive = primitive
         self.words = -(-nbins // bins_per_word)

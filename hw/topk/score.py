@@ -9,7 +9,7 @@ from amaranth.lib.wiring import In, Out
 from golden.topk import score_bits
 
 from ..lib.ecp5 import PRIMITIVES, mult18x18d
-from ..lib.params import check_choice
+from ..lib.params import check_choice, check_int
 
 
 class ScoreAccumulator(wiring.Component):
@@ -59,16 +59,12 @@ class ScoreAccumulator(wiring.Component):
 
     def __init__(self, lanes: int, groups: int = 1, tag_width: int = 0, coef_bits: int = 14,
                  primitive: str = "generic"):
-        if not 1 <= lanes <= 256:
-            raise ValueError(f"lanes must be in [1, 256], got {lanes}")
-        if not 1 <= groups <= 256:
-            raise ValueError(f"groups must be in [1, 256], got {groups}")
-        if not 0 <= tag_width <= 64:
-            raise ValueError(f"tag_width must be in [0, 64], got {tag_width}")
+        check_int("lanes", lanes, 1, 256)
+        check_int("groups", groups, 1, 256)
+        check_int("tag_width", tag_width, 0, 64)
         check_choice("primitive", primitive, PRIMITIVES)
         top = 18 if primitive == "ecp5" else 24
-        if not 2 <= coef_bits <= top:
-            raise ValueError(f"coef_bits must be in [2, {top}], got {coef_bits}")
+        check_int("coef_bits", coef_bits, 2, top)
         self.lanes, self.groups, self.coef_bits = lanes, groups, coef_bits
         self.primitive = primitive
         self.sbits = score_bits(lanes * groups, 2 ** (coef_bits - 1))

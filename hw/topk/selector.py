@@ -11,7 +11,7 @@ from golden.topk import code_bits, score_bits, score_code
 from ..lib.ecp5 import PRIMITIVES
 from ..lib.layouts import bitmap_layout, column_layout, topk_input_layout
 from ..lib.memory import BankedMemory
-from ..lib.params import check_choice
+from ..lib.params import check_choice, check_int, check_power_of_two
 from .code import ScoreCode
 from .emit import TopKEmitter
 from .hist import CodeHistogram
@@ -80,23 +80,14 @@ class TopK(wiring.Component):
 
     def __init__(self, lanes: int, groups: int = 1, max_n: int = 4096, mant_bits: int = 7,
                  bins_per_cycle: int = 4, coef_bits: int = 14, primitive: str = "generic"):
-        if not 1 <= lanes <= 256:
-            raise ValueError(f"lanes must be in [1, 256], got {lanes}")
-        if not 1 <= groups <= 256:
-            raise ValueError(f"groups must be in [1, 256], got {groups}")
-        if not 2 <= max_n <= 2**20:
-            raise ValueError(f"max_n must be in [2, 2**20], got {max_n}")
-        if not 1 <= mant_bits <= 12:
-            raise ValueError(f"mant_bits must be in [1, 12], got {mant_bits}")
-        if bins_per_cycle not in (1, 2, 4, 8, 16, 32):
-            raise ValueError(f"bins_per_cycle must be a power of two in [1, 32], got "
-                             f"{bins_per_cycle}")
-        if not 2 <= coef_bits <= 24:
-            raise ValueError(f"coef_bits must be in [2, 24], got {coef_bits}")
+        check_int("lanes", lanes, 1, 256)
+        check_int("groups", groups, 1, 256)
+        check_int("max_n", max_n, 2, 2**20)
+        check_int("mant_bits", mant_bits, 1, 12)
+        check_power_of_two("bins_per_cycle", bins_per_cycle, 1, 32)
         check_choice("primitive", primitive, PRIMITIVES)
-        if primitive == "ecp5" and coef_bits > 18:
-            raise ValueError(f"coef_bits must be in [2, 18] for primitive 'ecp5', got "
-                             f"{coef_bits}")
+        # The ECP5 build's squares are MULT18X18D products.
+        check_int("coef_bits", coef_bits, 2, 18 if primitive == "ecp5" else 24)
         if primitive == "ecp5" and max_n * groups > 16384:
             raise ValueError(f"max_n * groups must be <= 16384 for primitive 'ecp5', got "
                              f"{max_n * groups}")

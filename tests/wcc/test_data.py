@@ -1,4 +1,4 @@
-"""Tests of golden/data.py: bundled photos and the PP-OCRv4 det 1x1-conv layers."""
+"""Tests of wcc/data.py: bundled photos and the PP-OCRv4 det 1x1-conv layers."""
 
 import numpy as np
 import pytest

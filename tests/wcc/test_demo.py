@@ -1,4 +1,4 @@
-"""Tests of golden/demo.py (``wcc demo``) on a small copy of the real OCR layer."""
+"""Tests of wcc/demo.py (``wcc demo``) on a small copy of the real OCR layer."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Tests of golden/evaluate.py (``wcc eval``): metrics checked against independent math."""
+"""Tests of wcc/evaluate.py (``wcc eval``): metrics checked against independent math."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""Test vectors (golden/vectors.py): hex files read back equal the model's stages."""
+"""Test vectors (wcc/vectors.py): hex files read back equal the model's stages."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""Amaranth-simulator tests of hw/haar.py (HaarForward) against golden.int_haar.int_dwt2."""
+"""Amaranth-simulator tests of hw/haar/forward.py (HaarForward) against golden.int_haar.int_dwt2."""
 
 from __future__ import annotations
 

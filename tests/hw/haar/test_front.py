@@ -1,4 +1,4 @@
-"""Amaranth-simulator tests of hw/haar_front.py: padding, frame opening, registered ready."""
+"""Amaranth-simulator tests of hw/haar/front.py: padding, frame opening, registered ready."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Amaranth-simulator tests of hw/ihaar.py (HaarInverse) against golden.int_haar.int_idwt2."""
+"""Amaranth-simulator tests of hw/haar/inverse.py (HaarInverse) against golden int_idwt2."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Amaranth-simulator tests of hw/lane_split.py (LaneSplit) on the Haar units, against
+"""Amaranth-simulator tests of hw/haar/lane_split.py (LaneSplit) on the Haar units, against
 golden.int_haar, with a lockstep check of the copies' handshakes every cycle."""
 
 from __future__ import annotations

@@ -15,8 +15,6 @@ from amaranth.sim import Simulator
 
 from hw.lib.fifo import CreditFIFO, PrefetchFIFO
 
-LutFIFO = PrefetchFIFO
-
 
 @pytest.mark.parametrize("depth,memory,read_p,slices", [
     (3, "lut", 0.5, 1), (4, "lut", 0.3, 1), (5, "lut", 0.9, 1), (16, "lut", 0.4, 1),
@@ -36,7 +34,7 @@ def test_fifo_writer_on_w_rdy3(depth, memory, read_p, slices):
     seed = depth * 10 + int(read_p * 10) + (memory == "memory") + 1000 * (n_sl - 1)
     print(f"seed={seed}")
     rng = random.Random(seed)
-    dut = LutFIFO(width=12, depth=depth, memory=memory, slices=slices, rdy3_copies=n_sl)
+    dut = PrefetchFIFO(width=12, depth=depth, memory=memory, slices=slices, rdy3_copies=n_sl)
     all_ones = (1 << n_sl) - 1
     n, got = 400, []
 
@@ -81,7 +79,7 @@ def test_fifo_writer_on_w_rdy3(depth, memory, read_p, slices):
                                       (dict(width=8, depth=4, rdy3_copies=0), "rdy3_copies")])
 def test_bad_parameters(kw, name):
     with pytest.raises(ValueError, match=name):
-        LutFIFO(**kw)
+        PrefetchFIFO(**kw)
 
 
 @pytest.mark.parametrize("delay,ready_p", [(1, 1.0), (7, 1.0), (7, 0.3), (14, 0.6)])

@@ -1,4 +1,4 @@
-"""Amaranth-simulator tests of hw/systolic.py: bit-exact Y = W . X, tiling, stalls, cycles."""
+"""Amaranth-simulator tests of hw/systolic/array.py: bit-exact Y = W . X, tiling, stalls, cycles."""
 
 from __future__ import annotations
 
