@@ -34,8 +34,17 @@ N = 4096
 
 def simulated_cycles(rows, cols, c_in, c_out, k, seed=0):
     """Cycles of one layer in the Amaranth simulator (ideal streams), random operands."""
+    import importlib.util
+
     import numpy as np
-    from test_systolic import check_layers, rand_layer
+
+    # The tests' driver, loaded by path: tests/ is not a package (pytest imports its files with
+    # --import-mode=importlib).
+    path = ROOT / "tests" / "hw" / "systolic" / "test_array.py"
+    spec = importlib.util.spec_from_file_location("systolic_test_array", path)
+    tests = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tests)
+    check_layers, rand_layer = tests.check_layers, tests.rand_layer
 
     rng = np.random.default_rng(seed)
     dut = SystolicArray(rows, cols, max_c_in=c_in, max_c_out=c_out, max_k=k)

@@ -1,4 +1,8 @@
-"""cocotb side of the systolic-array test: layers from an .npz, stalls, backpressure."""
+"""cocotb side of the systolic-array test: layers from an .npz, stalls, backpressure.
+
+The config's ``subtiles`` (default 1) is the array's: the w, x and y stream orders follow it
+(``hw.systolic.model.w_stream``, ``x_stream``, ``y_order``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 
 from hw.lib.layouts import accumulator_layout, lanes_layout
-from hw.systolic.model import w_stream, x_stream
+from hw.systolic.model import w_stream, x_stream, y_order
 from verif.cocotb_streams import StreamSink, StreamSource
 from verif.runner import tb_config
 
@@ -19,6 +23,7 @@ from verif.runner import tb_config
 async def systolic_layers(dut):
     cfg = tb_config()
     rows, cols, seed = cfg["rows"], cfg["cols"], cfg["seed"]
+    subtiles = cfg.get("subtiles", 1)
     print(f"seed={seed}")
     rng = random.Random(seed)
     layers = np.load(cfg["layers"])
@@ -32,7 +37,8 @@ async def systolic_layers(dut):
         ws, xs = layers[f"w{i}"], layers[f"x{i}"]
         c_out, c_in = ws.shape
         k = xs.shape[1]
-        n_co = -(-c_out // cols)
+        n_co = -(-c_out // (subtiles * cols))
+        order = y_order(c_out, k, cols, subtiles=subtiles)
         want = ws.astype(np.int64) @ xs.astype(np.int64)
         if f"acc{i}" in layers:
             assert np.array_equal(want, layers[f"acc{i}"]), "golden acc != W @ cols"
@@ -44,9 +50,10 @@ async def systolic_layers(dut):
                             rng=random.Random(rng.random()))
         sink = StreamSink(dut, "y", dut.clk, y_layout, backpressure=cfg["backpressure"],
                           rng=random.Random(rng.random()))
-        t_w = cocotb.start_soon(wsrc.send(w_stream(ws, cols)))
-        t_x = cocotb.start_soon(xsrc.send(x_stream(xs, rows, n_co)))
-        got = await sink.collect(n_co * k, timeout_cycles=20 * (n_co * k * c_in + c_in) + 1000)
+        t_w = cocotb.start_soon(wsrc.send(w_stream(ws, cols, subtiles=subtiles)))
+        t_x = cocotb.start_soon(xsrc.send(x_stream(xs, rows, n_co, subtiles=subtiles)))
+        got = await sink.collect(len(order), timeout_cycles=20 * subtiles * (n_co * k * c_in
+                                                                             + c_in) + 1000)
         await t_w
         await t_x
         for _ in range(10 * (rows + cols) + 100):
@@ -56,13 +63,12 @@ async def systolic_layers(dut):
             await FallingEdge(dut.clk)
         else:
             raise AssertionError(f"layer {i}: busy stuck high")
-        y = np.zeros((n_co * cols, k), np.int64)
-        for idx, beat in enumerate(got):
-            j, col = divmod(idx, k)
-            y[j * cols:(j + 1) * cols, col] = beat["data"]
-            assert beat["tile_last"] == int(col == k - 1)
-            assert beat["last"] == int(col == k - 1 and j == n_co - 1)
+        y = np.zeros((n_co * subtiles * cols, k), np.int64)
+        for (g, col, tile_last, last), beat in zip(order, got, strict=True):
+            y[g * cols:(g + 1) * cols, col] = beat["data"]
+            assert beat["tile_last"] == tile_last
+            assert beat["last"] == last
         bad = np.argwhere(y[:c_out] != want)
         assert not len(bad), f"layer {i} ({c_in}, {c_out}, {k}): first mismatch {bad[0]}"
         assert not y[c_out:].any(), f"layer {i}: lanes past C_out not 0"
-        print(f"layer {i}: C_in={c_in} C_out={c_out} k={k} ok")
+        print(f"layer {i}: C_in={c_in} C_out={c_out} k={k} subtiles={subtiles} ok")

@@ -26,37 +26,46 @@ def _random_layers(seed, shapes):
              rng.integers(-128, 127, (ci, k), endpoint=True)) for ci, co, k in shapes]
 
 
-@pytest.mark.parametrize("rows,cols,shapes,stall,bp", [
-    (4, 4, [(8, 8, 20), (6, 10, 9), (4, 4, 1), (5, 3, 0), (16, 4, 5)], 0.3, 0.3),
-    (2, 3, [(5, 7, 11), (2, 3, 1), (1, 1, 0), (4, 6, 16)], 0.0, 0.5),
+@pytest.mark.parametrize("rows,cols,subtiles,shapes,stall,bp", [
+    (4, 4, 1, [(8, 8, 20), (6, 10, 9), (4, 4, 1), (5, 3, 0), (16, 4, 5)], 0.3, 0.3),
+    (2, 3, 1, [(5, 7, 11), (2, 3, 1), (1, 1, 0), (4, 6, 16)], 0.0, 0.5),
+    # Two sub-tiles of 3 channels: C_out 7 leaves a partial sub-tile and one wholly past C_out
+    # in the second tile; C_out < C; C_in < R; k = 0, k = 1; one-beat weight runs.
+    (2, 3, 2, [(5, 7, 11), (1, 2, 3), (3, 13, 0), (4, 6, 1), (1, 9, 2)], 0.3, 0.4),
 ])
-def test_systolic_random(rows, cols, shapes, stall, bp):
-    seed = 17 * rows + cols
-    name = f"systolic_{rows}x{cols}"
-    dut = SystolicArray(rows, cols, max_c_in=16, max_c_out=16, max_k=32)
+def test_systolic_random(rows, cols, subtiles, shapes, stall, bp):
+    seed = 17 * rows + cols + 100 * (subtiles - 1)
+    name = f"systolic_{rows}x{cols}" + (f"_s{subtiles}" if subtiles > 1 else "")
+    dut = SystolicArray(rows, cols, max_c_in=16, max_c_out=16, max_k=32, subtiles=subtiles)
     run_cocotb(dut, name=name, test_module="tb_systolic",
-               config=dict(rows=rows, cols=cols, seed=seed, stall=stall, backpressure=bp,
-                           count=len(shapes), layers=_save(name, _random_layers(seed, shapes))))
+               config=dict(rows=rows, cols=cols, subtiles=subtiles, seed=seed, stall=stall,
+                           backpressure=bp, count=len(shapes),
+                           layers=_save(name, _random_layers(seed, shapes))))
 
 
-@pytest.mark.parametrize("rows,cols,max_c_in,shapes,stall,bp", [
+@pytest.mark.parametrize("rows,cols,max_c_in,subtiles,shapes,stall,bp", [
     # max_c_in 128 on 4 rows: 64-word PE memories of four LUT-RAM banks, all of them used.
-    (4, 4, 128, [(128, 8, 5), (6, 10, 9), (4, 4, 1), (5, 3, 0), (70, 4, 3)], 0.2, 0.3),
-    (8, 8, 16, [(16, 16, 24), (13, 9, 7)], 0.0, 0.0),
+    (4, 4, 128, 1, [(128, 8, 5), (6, 10, 9), (4, 4, 1), (5, 3, 0), (70, 4, 3)], 0.2, 0.3),
+    (8, 8, 16, 1, [(16, 16, 24), (13, 9, 7)], 0.0, 0.0),
+    # Two sub-tiles on 4 rows, max_c_in 64: 64-word PE memories (bank, s, t) of four LUT-RAM
+    # banks, the sub-tile bit selecting between them; the integrated layer's m = 2 at 8 x 8.
+    (4, 4, 64, 2, [(64, 16, 4), (6, 11, 9), (3, 3, 1), (5, 9, 0), (37, 20, 3)], 0.2, 0.3),
+    (8, 8, 16, 2, [(16, 32, 12), (13, 9, 5)], 0.0, 0.0),
 ])
-def test_systolic_ecp5_primitive(rows, cols, max_c_in, shapes, stall, bp):
+def test_systolic_ecp5_primitive(rows, cols, max_c_in, subtiles, shapes, stall, bp):
     # The build that synthesis measures on ECP5: every PE multiplier is a MULT18X18D with its
     # input and output registers and the address pipeline is kept TRELLIS_FFs, run on the
     # behavioural models in sim/models/.
-    seed = 19 * rows + cols
-    name = f"systolic_ecp5_{rows}x{cols}"
-    dut = SystolicArray(rows, cols, max_c_in=max_c_in, max_c_out=16, max_k=32,
-                        primitive="ecp5")
+    seed = 19 * rows + cols + 100 * (subtiles - 1)
+    name = f"systolic_ecp5_{rows}x{cols}" + (f"_s{subtiles}" if subtiles > 1 else "")
+    dut = SystolicArray(rows, cols, max_c_in=max_c_in, max_c_out=16 * subtiles, max_k=32,
+                        subtiles=subtiles, primitive="ecp5")
     run_cocotb(dut, name=name, test_module="tb_systolic",
                extra_sources=[ROOT / "sim" / "models" / f"{prim}.v"
                               for prim in ("MULT18X18D", "TRELLIS_FF")],
-               config=dict(rows=rows, cols=cols, seed=seed, stall=stall, backpressure=bp,
-                           count=len(shapes), layers=_save(name, _random_layers(seed, shapes))))
+               config=dict(rows=rows, cols=cols, subtiles=subtiles, seed=seed, stall=stall,
+                           backpressure=bp, count=len(shapes),
+                           layers=_save(name, _random_layers(seed, shapes))))
 
 
 def test_systolic_extreme():

@@ -45,6 +45,10 @@ class SystolicGrid(wiring.Component):
         R and C, 1..32.
     depth : int
         Weight memory depth per PE (two banks), a power of two >= 2.
+    subtiles : int
+        Sub-tiles per bank (a power of two dividing ``depth // 2``): a column's sum covers
+        the input-channel tiles of one sub-tile, ``depth // (2 * subtiles)`` of them, which
+        sets the accumulator width.
     primitive : {"generic", "ecp5"}
         PE multiplier variant (hw/systolic/pe.py).
 
@@ -76,8 +80,10 @@ class SystolicGrid(wiring.Component):
         ``y_flags.valid`` of the next cycle (lets the output FIFO register its write enables).
     """
 
-    def __init__(self, rows: int, cols: int, depth: int, *, primitive: str = "generic"):
+    def __init__(self, rows: int, cols: int, depth: int, *, subtiles: int = 1,
+                 primitive: str = "generic"):
         self.rows, self.cols, self.depth, self.primitive = rows, cols, depth, primitive
+        self.subtiles = subtiles
         self.latency = rows + cols + PE_LATENCY + 1
         self.banks = memory_banks(depth, primitive)
         super().__init__({
@@ -135,17 +141,17 @@ class SystolicGrid(wiring.Component):
         # R + PE_LATENCY + 1 cycles to the bottom of column 0 (the column register included),
         # then one more per column.
         f = delay(self.flags, FLAGS, R + PE_LATENCY + 1, "fl")
-        acc_bits = min(32, psum_width(R * (self.depth // 2) - 1))
+        acc_bits = min(32, psum_width(R * (self.depth // (2 * self.subtiles)) - 1))
         for c in range(C):
             if c:
                 f = delay(f, FLAGS, 1, f"fl_c{c}")
             # Registered next to the accumulator: the bottom PE's DSP row may be far from it.
             col = Signal(signed(psum_width(R - 1)), name=f"col{c}", reset_less=True)
             m.d.sync += col.eq(pes[R - 1][c].psum_out)
-            # As wide as a sum of all the channels a bank holds needs (24 bits at 8 x 8,
-            # max_c_in 256), sign-extended to int32 at the output: a shorter carry chain. The
-            # restart zeroes the accumulator operand in front of the adder, so that the sum
-            # goes straight into the register.
+            # As wide as a sum of all the channels a sub-tile of a bank holds needs (24 bits
+            # at 8 x 8, max_c_in 256), sign-extended to int32 at the output: a shorter carry
+            # chain. The restart zeroes the accumulator operand in front of the adder, so that
+            # the sum goes straight into the register.
             acc = Signal(signed(acc_bits), name=f"acc{c}")
             with m.If(f.valid):
                 m.d.sync += acc.eq(Mux(f.first, 0, acc) + col)

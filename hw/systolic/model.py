@@ -5,13 +5,16 @@ cycles from the first cycle the streams are offered (layer start, array idle) to
 the last ``y`` handshake, both included. ``tests/hw/systolic/test_array.py`` checks the model
 against the Amaranth simulation cycle for cycle, and the simulation against the bound; the bench
 uses the model for layers too large to simulate quickly.
+
+Also the stream orders the array expects and produces (``x_stream``, ``w_stream``,
+``y_order``), shared by the Amaranth and cocotb testbenches.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["cycle_bound", "cycle_model", "useful_macs"]
+__all__ = ["cycle_bound", "cycle_model", "useful_macs", "w_stream", "x_stream", "y_order"]
 
 
 def _ceil(a: int, b: int) -> int:
@@ -23,28 +26,38 @@ def useful_macs(c_in: int, c_out: int, k: int) -> int:
     return c_in * c_out * k
 
 
-def cycle_bound(rows: int, cols: int, c_in: int, c_out: int, k: int) -> int:
-    """Analytic upper bound (k >= 1), exact when ``k * T >= c_in + R + C + 3``.
+def cycle_bound(rows: int, cols: int, c_in: int, c_out: int, k: int, *,
+                subtiles: int = 1) -> int:
+    """Analytic upper bound (k >= 1), exact when ``m k T >= m C_in + R + C + 3``.
 
-    ``fill + ceil(C_out/C) * ceil(C_in/R) * k + drain`` with fill = the first tile's weight
-    load (``C_in + 2``: the loader's and the PEs' write registers) and drain = the pipeline
-    (``R + C + 9``); tiles after the first take ``max(k * T, C_in + R + C + 3)`` cycles (the
-    next-but-one tile's weights load into a bank that is only released ``R + C + 1`` cycles
-    after its last column).
+    With ``m = subtiles``, ``n = ceil(C_out / (m C))`` tiles of ``m`` sub-tiles:
+    ``fill + n * m * ceil(C_in/R) * k + drain`` with fill = the first tile's weight load
+    (``m C_in + 2``: the loader's and the PEs' write registers) and drain = the pipeline
+    (``R + C + 9``); tiles after the first take ``max(m k T, m C_in + R + C + 3)`` cycles
+    (the next-but-one tile's weights load into a bank that is only released ``R + C + 1``
+    cycles after its last column).
     """
     t = _ceil(c_in, rows)
-    n = _ceil(c_out, cols)
-    p = k * t
-    return c_in + rows + cols + 11 + p + (n - 1) * max(p, c_in + rows + cols + 3)
+    n = _ceil(c_out, cols * subtiles)
+    p = subtiles * k * t
+    load = subtiles * c_in
+    return load + rows + cols + 11 + p + (n - 1) * max(p, load + rows + cols + 3)
 
 
-def cycle_model(rows: int, cols: int, c_in: int, c_out: int, k: int, *,
+def cycle_model(rows: int, cols: int, c_in: int, c_out: int, k: int, *, subtiles: int = 1,
                 fifo_depth: int | None = None) -> int:
-    """Cycle-exact count of the RTL's controller (k >= 1), register by register."""
+    """Cycle-exact count of the RTL's controller (k >= 1), register by register.
+
+    With ``subtiles = m`` the controller is the ``m = 1`` one with ``m C_in`` weight beats
+    and ``m k`` columns per tile (the loader runs from one sub-tile into the next without a
+    bubble), and ``ceil(C_out / (m C))`` tiles.
+    """
     if k < 1:
         raise ValueError(f"k must be >= 1 for a cycle count, got {k}")
     t_beats = _ceil(c_in, rows)
-    n = _ceil(c_out, cols)
+    n = _ceil(c_out, cols * subtiles)
+    # One tile: m runs of C_in weight beats into the bank, m columns per kept column.
+    c_in, k = subtiles * c_in, subtiles * k
     depth = rows + cols + 12 if fifo_depth is None else fifo_depth
     lat = rows + cols + 9        # x handshake -> y valid (grid R + C + 7, FIFO 1, issue 1)
     full = [False, False]        # loaded, not finished by the reader
@@ -96,37 +109,53 @@ def cycle_model(rows: int, cols: int, c_in: int, c_out: int, k: int, *,
     return last_y + 1
 
 
-def x_stream(xs, rows: int, n_co: int, *, fill=None) -> list[list[int]]:
+def x_stream(xs, rows: int, n_co: int, *, subtiles: int = 1, fill=None) -> list[list[int]]:
     """Beats of the array's ``x`` stream for kept columns ``xs`` (C_in, k).
 
-    Every column as ``ceil(C_in / R)`` beats of R channels, the whole set re-streamed once per
-    C_out tile (``n_co = ceil(C_out / C)`` times). Lanes past C_in are zeros, or random int8
-    drawn from ``fill`` (a ``numpy.random.Generator``; the array must ignore them).
+    Every column as ``ceil(C_in / R)`` beats of R channels, ``subtiles`` times in a row (once
+    per sub-tile), the whole set re-streamed once per C_out tile (``n_co = ceil(C_out /
+    (subtiles C))`` times). Lanes past C_in are zeros, or random int8 drawn from ``fill`` (a
+    ``numpy.random.Generator``; the array must ignore them), different in every repeat.
     """
     xs = np.asarray(xs, dtype=np.int64)
     c_in, k = xs.shape
     t = _ceil(c_in, rows)
     one = []
     for _ in range(n_co):
-        pad = np.zeros((t * rows, k), np.int64)
+        pad = np.zeros((subtiles, t * rows, k), np.int64)
         if fill is not None:
             pad[:] = fill.integers(-128, 127, pad.shape, endpoint=True)
-        pad[:c_in] = xs
-        one += [[int(v) for v in pad[i * rows:(i + 1) * rows, j]]
-                for j in range(k) for i in range(t)]
+        pad[:, :c_in] = xs
+        one += [[int(v) for v in pad[s, i * rows:(i + 1) * rows, j]]
+                for j in range(k) for s in range(subtiles) for i in range(t)]
     return one
 
 
-def w_stream(ws, cols: int) -> list[list[int]]:
+def w_stream(ws, cols: int, *, subtiles: int = 1) -> list[list[int]]:
     """Beats of the array's ``w`` stream for weights ``ws`` (C_out, C_in).
 
-    Per C_out tile, C_in beats of C weights; lanes past C_out carry zeros.
+    Per C_out tile of ``subtiles`` x C channels, per sub-tile ``s``, C_in beats of C weights
+    (``W[(j*subtiles + s)*C + c, i]`` in lane c); lanes past C_out carry zeros, and so do the
+    whole sub-tiles past C_out of the last tile.
     """
     ws = np.asarray(ws, dtype=np.int64)
     c_out, c_in = ws.shape
-    n = _ceil(c_out, cols)
+    n = _ceil(c_out, cols * subtiles) * subtiles    # sub-tiles sent, real or not
     pad = np.zeros((n * cols, c_in), np.int64)
     pad[:c_out] = ws
     return [[int(v) for v in pad[j * cols:(j + 1) * cols, i]]
             for j in range(n) for i in range(c_in)]
 
+
+def y_order(c_out: int, k: int, cols: int, *,
+            subtiles: int = 1) -> list[tuple[int, int, int, int]]:
+    """``(g, col, tile_last, last)`` of each beat of the array's ``y`` stream.
+
+    Per tile ``j`` of ``subtiles`` x C channels, per column ``col``, per sub-tile ``s``: the
+    beat holds ``Y[g*C + c, col]`` in lane c, ``g = j*subtiles + s``; ``tile_last`` on the
+    tile's last beat, ``last`` on the layer's.
+    """
+    n = _ceil(c_out, cols * subtiles)
+    return [(j * subtiles + s, col, int(end), int(end and j == n - 1))
+            for j in range(n) for col in range(k) for s in range(subtiles)
+            for end in [col == k - 1 and s == subtiles - 1]]

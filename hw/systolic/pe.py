@@ -77,11 +77,12 @@ class SystolicMult(wiring.Component):
 class SystolicPE(wiring.Component):
     """int8 x int8 multiply-add with a local, double-buffered weight memory.
 
-    The PE holds ``depth`` int8 weights (two banks of ``depth // 2`` input-channel tiles) and,
-    every cycle, multiplies the activation arriving from its left neighbour by the weight at
-    the address that travels with that activation, adding the product to the partial sum
-    arriving from above. Activations and addresses move one PE right per cycle; partial sums
-    move one PE down per cycle (PE_LATENCY cycles after the activation passed the PE).
+    The PE holds ``depth`` int8 weights (two banks of ``depth // 2`` words: the input-channel
+    tiles of the array's sub-tiles, hw/systolic/array.py) and, every cycle, multiplies the
+    activation arriving from its left neighbour by the weight at the address that travels
+    with that activation, adding the product to the partial sum arriving from above.
+    Activations and addresses move one PE right per cycle; partial sums move one PE down per
+    cycle (PE_LATENCY cycles after the activation passed the PE).
 
     Pipeline: ``x_out`` and the weight read registers (the read starts a cycle earlier,
     from ``a_in``); an operand register each in the fabric; the multiplier
