@@ -1,9 +1,12 @@
-"""cocotb testbench of ``hw.topk.TopK``: bitmap and kept columns against ``golden.topk``.
+"""cocotb testbench of ``hw.topk.TopK``: bitmap and kept columns against ``golden.topk``
+(through ``verif.stimulus.expected``).
 
 Frames are built here from their description in the config (photos through the integer Haar
 and the coefficient requantizer, random data, ties, extremes), so the config stays small. A
 frame is the exact Haar coefficients ``w`` (scored, ``coef``) and their int8 quantization
-``q = requantize(w, m, sh, lo=-127, hi=127)`` (stored and emitted, ``data``).
+``q = requantize(w, m, sh, lo=-127, hi=127)`` (stored and emitted, ``data``), of ``groups``
+channel groups (the frame's ``groups`` key, else ``max_groups``), sent group-major with the
+positions of each group in an order of their own; ``dut.groups`` is set per frame.
 """
 
 from __future__ import annotations
@@ -15,33 +18,35 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 
-from golden.topk import joint_score, pack_bitmap, score_code, select_topk
 from hw.lib.layouts import bitmap_layout, column_layout, topk_input_layout
 from verif.cocotb_streams import StreamSink, StreamSource
 from verif.runner import tb_config
-from verif.stimulus import frame_beats, quantize, topk_coefficients
+from verif.stimulus import expected, frame_beats, quantize, topk_coefficients
 
 
 @cocotb.test()
 async def topk_frames(dut):
     cfg = tb_config()
-    seed, lanes, groups = cfg["seed"], cfg["lanes"], cfg["groups"]
+    seed, lanes, max_groups = cfg["seed"], cfg["lanes"], cfg["max_groups"]
     print(f"seed={seed}")
     rng = np.random.default_rng(seed)
-    i_layout = topk_input_layout(lanes, groups, cfg["max_n"], cfg.get("coef_bits", 14))
+    i_layout = topk_input_layout(lanes, max_groups, cfg["max_n"], cfg.get("coef_bits", 14))
     bm_layout, col_layout = bitmap_layout(), column_layout(lanes)
 
     plan = []
     for spec in cfg["frames"]:
+        groups = spec.get("groups", max_groups)
         w = topk_coefficients(spec, lanes * groups, rng)
         q = quantize(w)
         n = q.shape[1]
         for k in spec["ks"]:
-            order = rng.permutation(n) if spec.get("shuffle", True) else np.arange(n)
-            plan.append((spec, q, w, n, k, frame_beats(q, w, groups, order)))
+            orders = [rng.permutation(n) if spec.get("shuffle", True) else np.arange(n)
+                      for _ in range(groups)]
+            plan.append((spec, q, w, n, k, groups, frame_beats(q, w, groups, orders)))
 
     dut.k.value = 0
     dut.n.value = 0
+    dut.groups.value = 0
     dut.i__valid.value = 0
     dut.bitmap__ready.value = 0
     dut.cols__ready.value = 0
@@ -57,15 +62,16 @@ async def topk_frames(dut):
     cycles = []
 
     async def send_all():
-        for _, _, _, n, k, beats in plan:
+        for _, _, _, n, k, groups, beats in plan:
             dut.k.value = k
             dut.n.value = n
+            dut.groups.value = groups
             await src.send(beats)
 
     async def monitor():
         # Edges from the one taking a frame's last input to the one taking its last output.
         t_in, left, cycle = None, 0, 0
-        for _, _, _, _, k, _ in plan:
+        for _, _, _, _, k, _, _ in plan:
             while True:
                 await FallingEdge(dut.clk)
                 await ReadOnly()
@@ -88,22 +94,18 @@ async def topk_frames(dut):
 
     sender = cocotb.start_soon(send_all())
     mon = cocotb.start_soon(monitor())
-    for f, (spec, q, w, n, k, _) in enumerate(plan):
+    for f, (spec, q, w, n, k, groups, _) in enumerate(plan):
         # Both outputs drain together: the emitter stops when either of its FIFOs is full.
         tmo = 50 * n * groups + 20_000
         bm_task = cocotb.start_soon(bm_sink.collect(-(-n // 32), timeout_cycles=tmo))
         col_task = cocotb.start_soon(col_sink.collect(k * groups, timeout_cycles=tmo))
         words, cols = await bm_task, await col_task
-        bm = select_topk(score_code(joint_score(w)), k)
-        want_words = [int(w) for w in pack_bitmap(bm)]
+        _, want_words, want_cols = expected(q, w, k, groups)
         got_words = [w["word"] for w in words]
-        tag = f"frame {f} ({spec['kind']}, n={n}, k={k})"
+        tag = f"frame {f} ({spec['kind']}, n={n}, k={k}, groups={groups})"
         assert sum(bin(w).count("1") for w in got_words) == k, f"{tag}: not exactly k bits set"
         assert got_words == want_words, f"{tag}: bitmap differs"
         assert [w["last"] for w in words] == [0] * (len(words) - 1) + [1], f"{tag}: last"
-        lanes_ = q.shape[0] // groups
-        want_cols = [[int(v) for v in q[g * lanes_:(g + 1) * lanes_, p]]
-                     for p in np.nonzero(bm)[0] for g in range(groups)]
         assert [c["data"] for c in cols] == want_cols, f"{tag}: kept columns differ"
         if cols:
             assert [c["last"] for c in cols] == [0] * (len(cols) - 1) + [1], f"{tag}: last"

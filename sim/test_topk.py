@@ -15,16 +15,19 @@ def ks(n):
     return sorted({0, 1, n // 8, n // 4, n // 2, n - 1, n})
 
 
-def run(name, *, lanes, groups=1, max_n, frames, seed, stall=0.3, backpressure=0.4,
+def run(name, *, lanes, max_groups=1, max_n, frames, seed, stall=0.3, backpressure=0.4,
         bins_per_cycle=4, exact_cycles=False, primitive="generic"):
-    dut = TopK(lanes=lanes, groups=groups, max_n=max_n, bins_per_cycle=bins_per_cycle,
+    """A frame's ``groups`` (default ``max_groups``) is its run-time group count."""
+    dut = TopK(lanes=lanes, max_groups=max_groups, max_n=max_n, bins_per_cycle=bins_per_cycle,
                primitive=primitive)
     expect = None
     if exact_cycles:  # only meaningful without stalls and backpressure
-        expect = [dut.cycles_after_last_input(f["n"]) for f in frames for _ in f["ks"]]
+        expect = [dut.cycles_after_last_input(f["n"], f.get("groups", max_groups))
+                  for f in frames for _ in f["ks"]]
     run_cocotb(dut, name=name, test_module="tb_topk",
-               config=dict(seed=seed, lanes=lanes, groups=groups, max_n=max_n, stall=stall,
-                           backpressure=backpressure, frames=frames, expect_cycles=expect),
+               config=dict(seed=seed, lanes=lanes, max_groups=max_groups, max_n=max_n,
+                           stall=stall, backpressure=backpressure, frames=frames,
+                           expect_cycles=expect),
                extra_sources=ECP5_MODELS if primitive == "ecp5" else ())
 
 
@@ -55,11 +58,35 @@ def test_topk_exact_cycles():
 
 
 def test_topk_groups():
-    """Two beats per position (C = 16 as 2 x 8 lanes)."""
+    """Two channel groups (C = 16 as 2 x 8 lanes), group-major, each group shuffled."""
     n = 128
-    run("topk_groups", lanes=8, groups=2, max_n=128, seed=44, bins_per_cycle=16,
+    run("topk_groups", lanes=8, max_groups=2, max_n=128, seed=44, bins_per_cycle=16,
         frames=[dict(kind="photo", n=n, seed=3, ks=[1, 16, 32, 64, 127]),
                 dict(kind="two", n=n, ks=[5, 70])])
+
+
+def test_topk_groups_change_per_frame():
+    """Up to 4 groups of 4 lanes, the group count, n and k changing from frame to frame,
+    tiny frames (n = 1, 2, 3: a position back within the score memory's read-modify-write),
+    stalls and backpressure."""
+    run("topk_groups_vary", lanes=4, max_groups=4, max_n=64, seed=49, bins_per_cycle=32,
+        frames=[dict(kind="random", n=64, groups=3, ks=[0, 16, 64]),
+                dict(kind="random", n=1, groups=4, ks=[0, 1]),
+                dict(kind="random", n=2, groups=3, ks=[1, 2]),
+                dict(kind="random", n=3, groups=2, ks=[2]),
+                dict(kind="two", n=40, groups=1, ks=[20]),
+                dict(kind="extreme", n=50, groups=4, ks=[7, 49])])
+
+
+def test_topk_groups_exact_cycles():
+    """No stalls, no backpressure: n * groups + latency_const with the group count changing
+    from frame to frame (including n = 1)."""
+    run("topk_groups_cycles", lanes=4, max_groups=4, max_n=64, seed=50, stall=0.0,
+        backpressure=0.0, exact_cycles=True, bins_per_cycle=32,
+        frames=[dict(kind="random", n=64, groups=4, ks=[16]),
+                dict(kind="random", n=1, groups=1, ks=[1]),
+                dict(kind="random", n=2, groups=3, ks=[0]),
+                dict(kind="sparse", n=33, groups=2, ks=[10])])
 
 
 def test_topk_ecp5_primitives():
@@ -73,10 +100,12 @@ def test_topk_ecp5_primitives():
 
 
 def test_topk_ecp5_groups_x4_banks():
-    """ECP5 build with 4 beats per position: a 4096-deep coefficient memory (x4 DP16KD banks,
-    address on AD[13:2]); photo frame, stalls and backpressure."""
-    run("topk_ecp5_groups", lanes=4, groups=4, max_n=1024, seed=47, bins_per_cycle=16,
-        primitive="ecp5", frames=[dict(kind="photo", n=256, seed=6, ks=[0, 64])])
+    """ECP5 build with 4 groups: a 4096-deep coefficient memory (x4 DP16KD banks, address on
+    AD[13:2], word group * 1024 + position), the score memory in x18 banks; a photo frame of
+    4 groups and a tiny one of 3, stalls and backpressure."""
+    run("topk_ecp5_groups", lanes=4, max_groups=4, max_n=1024, seed=47, bins_per_cycle=16,
+        primitive="ecp5", frames=[dict(kind="photo", n=256, seed=6, ks=[0, 64]),
+                                  dict(kind="random", n=2, groups=3, ks=[1])])
 
 
 def test_topk_ecp5_exact_cycles():
@@ -84,7 +113,6 @@ def test_topk_ecp5_exact_cycles():
     run("topk_ecp5_cycles", lanes=16, max_n=256, seed=48, stall=0.0, backpressure=0.0,
         exact_cycles=True, primitive="ecp5",
         frames=[dict(kind="photo", n=256, seed=2, ks=[64]), dict(kind="random", n=100, ks=[25])])
-
 
 
 

@@ -15,7 +15,8 @@ from golden.int_model import params_from_float, wcc_int
 from golden.topk import joint_score, pack_bitmap, score_code, select_topk
 
 __all__ = [
-    "coef_beats", "expected", "frame_beats", "haar_coefficients", "layer_trace", "make_frame",
+    "coef_beats", "expected", "frame_beats", "haar_coefficients", "layer_frame", "layer_trace",
+    "make_frame",
     "photo_coefficients", "photo_map", "pixel_beats", "quantize", "topk_coefficients",
 ]
 
@@ -158,12 +159,22 @@ def layer_trace(x: np.ndarray, k: int, params=None) -> dict:
 
 
 def frame_beats(q: np.ndarray, w: np.ndarray, groups: int, order) -> list[dict]:
-    """(C, N) int8 ``q`` and exact ``w`` coefficients -> input beats, positions in ``order``."""
+    """(C, N) int8 ``q`` and exact ``w`` coefficients -> the input beats of ``hw.topk.TopK``.
+
+    Group-major, as the selector takes them: every position of group 0 (channels ``0 ..
+    lanes - 1``, ``lanes = C // groups``), then every position of group 1, and so on; ``last``
+    on the final beat (of the last group). ``order`` is the order of the positions within a
+    group: one sequence (the same for every group) or ``groups`` sequences, one per group. The
+    ``group`` field is set only when ``groups > 1`` (a missing field packs as 0).
+    """
     lanes = q.shape[0] // groups
+    orders = [order] * groups if np.ndim(order) == 1 else order
+    if len(orders) != groups:
+        raise ValueError(f"order must give one sequence or {groups} sequences")
     beats = []
-    for p in order:
-        for g in range(groups):
-            sl = slice(g * lanes, (g + 1) * lanes)
+    for g, group_order in enumerate(orders):
+        sl = slice(g * lanes, (g + 1) * lanes)
+        for p in group_order:
             beat = {"data": [int(v) for v in q[sl, p]], "coef": [int(v) for v in w[sl, p]],
                     "pos": int(p), "last": 0}
             if groups > 1:
@@ -174,9 +185,38 @@ def frame_beats(q: np.ndarray, w: np.ndarray, groups: int, order) -> list[dict]:
 
 
 def expected(q: np.ndarray, w: np.ndarray, k: int, groups: int, mant_bits: int = 7):
-    """Golden bitmap (scored on ``w``), its words and kept-column beats of ``q``."""
+    """Golden bitmap (scored on all C channels of ``w``), its words and the kept-column beats
+    of ``q``: kept positions in increasing order, each position's ``groups`` beats in group
+    order (the selector's output order, whatever the input order)."""
     bm = select_topk(score_code(joint_score(w), mant_bits), k)
     lanes = q.shape[0] // groups
     cols = [[int(v) for v in q[g * lanes:(g + 1) * lanes, p]]
             for p in np.nonzero(bm)[0] for g in range(groups)]
     return bm, [int(w) for w in pack_bitmap(bm)], cols
+
+
+def layer_frame(c_in: int, c_out: int, h: int, w: int, *, seed: int, keep: float | None = None,
+                k: int | None = None, relu: bool = False, kind: str = "smooth"):
+    """One frame for the WCC layer: ``(x int8 (c_in, h, w), IntParams, k)``.
+
+    ``kind``: ``smooth`` (a blurred random map and a random layer, calibrated on itself with
+    ``golden.calibrate``), ``low`` / ``high`` (all -128 / 127 with that layer), ``checker``
+    (+-extreme checkerboard). Give ``keep`` or ``k`` (k counts padded positions)."""
+    from golden.calibrate import calibrate
+    from golden.topk import k_from_keep
+    from wcc.vectors import random_layer
+
+    x, weight, bias = random_layer({"c_in": c_in, "c_out": c_out, "height": h, "width": w},
+                                   seed)
+    params, xq = calibrate(x, weight, bias, keep=keep if keep is not None else 0.5, relu=relu)
+    if kind == "low":
+        xq = np.full_like(xq, -128)
+    elif kind == "high":
+        xq = np.full_like(xq, 127)
+    elif kind == "checker":
+        c = np.indices((h, w)).sum(0) % 2
+        xq = np.stack([np.where(c ^ (q % 2), 127, -128) for q in range(c_in)])
+    n = pad_to(xq, 3).shape[1] * pad_to(xq, 3).shape[2]
+    if k is None:
+        k = k_from_keep(keep if keep is not None else 0.5, n)
+    return xq.astype(np.int64), params, int(k)

@@ -10,32 +10,46 @@ from amaranth.sim import Simulator
 from .amaranth_streams import stream_get, stream_put
 from .stimulus import expected, frame_beats
 
-__all__ = ["check_frames", "run_frames"]
+__all__ = ["check_frames", "frame_groups", "run_frames"]
+
+
+def frame_groups(dut, q) -> int:
+    """Channel groups of frame ``q`` (C x N) on ``dut``: C / lanes, within 1..max_groups."""
+    groups, rest = divmod(q.shape[0], dut.lanes)
+    if rest or not 1 <= groups <= dut.max_groups:
+        raise ValueError(f"a frame of {q.shape[0]} channels does not fit {dut.lanes} lanes x "
+                         f"1..{dut.max_groups} groups")
+    return groups
 
 
 def run_frames(dut, frames, *, seed: int, stall: float = 0.0, backpressure: float = 0.0,
                shuffle: bool = True):
     """Run ``frames`` = [(q, w, k), ...] back to back; return per-frame results.
 
-    Each result: dict(words, cols, col_last, word_last, cycles) where ``cycles`` counts clock
-    edges from the one accepting the frame's ``last`` input to the one accepting its last
-    output beat.
+    A frame's channel count sets its run-time ``groups`` (C / lanes), so frames may differ in
+    ``groups`` as in ``n`` and ``k``. Its beats go in group-major; with ``shuffle`` the
+    positions of each group are in an order of their own (seeded).
+
+    Each result: dict(words, cols, col_last, word_last, cycles, groups) where ``cycles`` counts
+    clock edges from the one accepting the frame's ``last`` input to the one accepting its
+    last output beat.
     """
     rng = random.Random(seed)
-    g = dut.groups
     plan = []
     for q, w, k in frames:
-        n = q.shape[1]
-        order = list(range(n))
+        n, g = q.shape[1], frame_groups(dut, q)
+        orders = [list(range(n)) for _ in range(g)]
         if shuffle:
-            rng.shuffle(order)
-        plan.append((q, k, n, frame_beats(q, w, g, order)))
-    results = [dict() for _ in plan]
+            for order in orders:
+                rng.shuffle(order)
+        plan.append((g, k, n, frame_beats(q, w, g, orders)))
+    results = [{"groups": g} for g, _, _, _ in plan]
 
     async def source(ctx):
-        for _q, k, n, beats in plan:
+        for g, k, n, beats in plan:
             ctx.set(dut.k, k)
             ctx.set(dut.n, n)
+            ctx.set(dut.groups, g)
             await stream_put(ctx, dut.i, beats, stall=stall, rng=random.Random(rng.random()))
 
     async def bitmap_sink(ctx):
@@ -46,7 +60,7 @@ def run_frames(dut, frames, *, seed: int, stall: float = 0.0, backpressure: floa
             res["word_last"] = [int(b.last) for b in got]
 
     async def cols_sink(ctx):
-        for (_, k, _, _), res in zip(plan, results, strict=True):
+        for (g, k, _, _), res in zip(plan, results, strict=True):
             got = await stream_get(ctx, dut.cols, k * g, backpressure=backpressure,
                                    rng=random.Random(seed + 2))
             res["cols"] = [[int(v) for v in b.data] for b in got]
@@ -82,7 +96,7 @@ def run_frames(dut, frames, *, seed: int, stall: float = 0.0, backpressure: floa
 def check_frames(dut, frames, results):
     """Assert every frame's outputs against golden, exactly k bits set, and last flags."""
     for (q, w, k), res in zip(frames, results, strict=True):
-        bm, words, cols = expected(q, w, k, dut.groups, dut.mant_bits)
+        bm, words, cols = expected(q, w, k, frame_groups(dut, q), dut.mant_bits)
         assert int(bm.sum()) == k
         got_bm = np.unpackbits(np.array(res["words"], dtype="<u4").view(np.uint8),
                                bitorder="little")

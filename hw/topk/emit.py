@@ -25,28 +25,34 @@ class TopKEmitter(wiring.Component):
     block RAMs' clock enables and their outputs go straight into registers (Fmax).
 
     Latency: without backpressure the last beat leaves ``n * groups + 6`` cycles after
-    ``start``, whatever the data. Throughput: one stored beat per cycle.
+    ``start``, whatever the data (``groups`` the frame's run-time group count). Throughput: one
+    stored beat per cycle.
 
     Parameters
     ----------
-    lanes, groups : int
-        Coefficients per beat, beats per position (validated by :class:`hw.topk.TopK`).
+    lanes, max_groups : int
+        Coefficients per beat, most beats per position (validated by :class:`hw.topk.TopK`).
     pos_width, code_width, count_width : int
         Widths of a position, a code and a count.
+    coef_addr_width : int
+        Width of the coefficient memory's address.
 
     Members
     -------
     start : In(1)
-        Pulse: begin the pass; ``n``, ``k``, ``t``, ``need`` are held by the user until ``done``.
+        Pulse: begin the pass; ``n``, ``k``, ``t``, ``need`` (and ``glast``) are held by the
+        user until ``done``.
     n, k, need : In(count_width)
         Positions in the frame (>= 1), positions to keep, positions kept at ``code == t``.
     t : In(code_width + 1)
+    glast : In(range(max_groups))
+        Only when ``max_groups > 1``: the frame's ``groups - 1``, the last group of a position.
     code_rd : In(ReadPort.Signature(addr_width=pos_width, shape=code_width))
         Read port of the code memory (address = position), read latency 2
         (:class:`hw.lib.memory.BankedMemory`).
-    coef_rd : In(ReadPort.Signature(addr_width=..., shape=8 * lanes))
-        Read port of the coefficient memory (address = position * groups + group), read
-        latency 2.
+    coef_rd : In(ReadPort.Signature(addr_width=coef_addr_width, shape=8 * lanes))
+        Read port of the coefficient memory, read latency 2. Address = position with one
+        group; ``group * 2**pos_width + position`` (a concatenation) with several.
     bitmap : Out(stream.Signature(bitmap_layout()))
     cols : Out(stream.Signature(column_layout(lanes)))
     done : Out(1)
@@ -56,12 +62,15 @@ class TopKEmitter(wiring.Component):
     col_depth = 8  # covers the 5-cycle read-to-FIFO pipeline plus the FIFO's own latency
     bm_depth = 4
 
-    def __init__(self, *, lanes: int, groups: int, pos_width: int, code_width: int,
+    def __init__(self, *, lanes: int, max_groups: int, pos_width: int, code_width: int,
                  count_width: int, coef_addr_width: int):
-        self.lanes, self.groups = lanes, groups
+        self.lanes, self.max_groups = lanes, max_groups
+        # The group count is a run-time input only when there can be more than one group (one
+        # group: the same ports and logic as a fixed single group).
+        glast = {"glast": In(range(max_groups))} if max_groups > 1 else {}
         super().__init__({
             "start": In(1), "n": In(count_width), "k": In(count_width),
-            "need": In(count_width), "t": In(code_width + 1),
+            "need": In(count_width), "t": In(code_width + 1), **glast,
             "code_rd": In(ReadPort.Signature(addr_width=pos_width, shape=code_width)),
             "coef_rd": In(ReadPort.Signature(addr_width=coef_addr_width, shape=8 * lanes)),
             "bitmap": Out(stream.Signature(bitmap_layout())),
@@ -71,7 +80,11 @@ class TopKEmitter(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        g_last = self.groups - 1
+        mg = self.max_groups
+        # The last group of a position and the one before it: constants with one group, else
+        # from the held run-time group count (``g_pen`` registered at ``start``).
+        g_last = self.glast if mg > 1 else 0
+        g_pen = Signal.like(self.glast, name="g_pen") if mg > 1 else g_last - 1
         pos_w = len(self.code_rd.addr)
         lanes8 = 8 * self.lanes
         m.submodules.col_fifo = col_fifo = SyncFIFOBuffered(width=lanes8 + 1,
@@ -87,8 +100,10 @@ class TopKEmitter(wiring.Component):
         # Issue stage: the next beat to read, on credits.
         active = Signal()
         r_pos = Signal(pos_w)
-        r_grp = Signal(range(max(self.groups, 2)))  # 1 bit at least: no [-1:0] vector
-        r_addr = Signal.like(self.coef_rd.addr)
+        r_grp = Signal(range(max(mg, 2)))  # 1 bit at least: no [-1:0] vector
+        # One group: the address is a counter of its own. Several: group * 2**pos_w + position,
+        # a concatenation of the two counters (the beats of a position are a stride apart).
+        r_addr = Signal.like(self.coef_rd.addr, name="r_addr") if mg == 1 else Cat(r_pos, r_grp)
         left = Signal.like(self.n)  # positions after r_pos; r_lastpos = (left == 0), registered
         r_lastpos = Signal()
         r_endw = Signal()  # the beat at r_pos / r_grp ends a bitmap word; registered
@@ -158,13 +173,16 @@ class TopKEmitter(wiring.Component):
 
         # r_endw = (r_grp == g_last) & ((r_pos % 32 == 31) | r_lastpos), for the next beat.
         with m.If(self.start):
-            m.d.sync += [active.eq(1), r_pos.eq(0), r_grp.eq(0), r_addr.eq(0), word.eq(0),
+            # One group: the address counter restarts; several: g_pen = groups - 2 for the pass.
+            grp_init = r_addr.eq(0) if mg == 1 else g_pen.eq(self.glast - 1)
+            m.d.sync += [active.eq(1), r_pos.eq(0), r_grp.eq(0), grp_init, word.eq(0),
                          remaining.eq(self.need), rem_nz.eq(self.need != 0),
                          kleft.eq(self.k - 1), lastk.eq(self.k == 1),
                          left.eq(self.n - 1), r_lastpos.eq(self.n == 1),
                          r_endw.eq((g_last == 0) & (self.n == 1))]
         with m.Elif(issue):
-            m.d.sync += r_addr.eq(r_addr + 1)
+            if mg == 1:
+                m.d.sync += r_addr.eq(r_addr + 1)
             with m.If(r_grp == g_last):
                 m.d.sync += [r_grp.eq(0), r_pos.eq(r_pos + 1), left.eq(left - 1),
                              r_lastpos.eq(left == 1),
@@ -173,9 +191,11 @@ class TopKEmitter(wiring.Component):
                     m.d.sync += active.eq(0)
             with m.Else():
                 m.d.sync += [r_grp.eq(r_grp + 1),
-                             r_endw.eq((r_grp == g_last - 1) & ((r_pos[:5] == 31) | r_lastpos))]
+                             r_endw.eq((r_grp == g_pen) & ((r_pos[:5] == 31) | r_lastpos))]
 
-        idle = ~active & ~s1["v"] & ~s2["v"] & ~s3["v"] & (col_fifo.level == 0) & (
-            bm_fifo.level == 0)
+        # Every stage counts, s2b too: a frame of one beat (n = 1, one group) has nothing else
+        # in flight while that beat is in s2b.
+        idle = ~active & ~s1["v"] & ~s2["v"] & ~s2b["v"] & ~s3["v"] & (
+            col_fifo.level == 0) & (bm_fifo.level == 0)
         m.d.sync += self.done.eq(~self.start & idle)
         return m

@@ -1,4 +1,4 @@
-"""Joint score ``sum_c w[c]**2`` of one position, accumulated over its beats."""
+"""Joint score ``sum_c w[c]**2`` of one position, accumulated over its consecutive beats."""
 
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ class ScoreAccumulator(wiring.Component):
     through a pipelined adder tree with a register after every level, then a per-position
     accumulator. A position's beats must be consecutive;
     ``i_first`` restarts the accumulator, ``i_end`` emits the score.
+
+    :class:`hw.topk.TopK` uses it with ``groups = 1`` and ``i_first`` / ``i_end`` always high:
+    its output is one beat's sum of squares, a position's score with one channel group, the
+    partial sum that :class:`hw.topk.score_mem.ScoreMemory` accumulates over the groups of a
+    group-major frame otherwise (the beats of a position are not consecutive there).
 
     Latency ``latency = 3 + ceil(log2(lanes))`` cycles from the ``i_end`` beat to
     ``o_valid``; throughput one beat per cycle; no backpressure (a fixed pipeline).
