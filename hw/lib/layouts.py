@@ -17,7 +17,7 @@ from amaranth.lib import data
 __all__ = [
     "accumulator_layout", "bitmap_layout", "coef_layout", "column_layout",
     "block_pixel_layout", "lanes_layout", "pixel_layout", "requant_in_layout",
-    "requant_out_layout", "topk_input_layout",
+    "layer_output_layout", "requant_out_layout", "topk_input_layout",
 ]
 
 
@@ -97,3 +97,16 @@ def requant_out_layout(lanes: int, bits: int, tag=None) -> data.StructLayout:
     if tag is not None:
         fields["tag"] = tag
     return data.StructLayout(fields)
+
+
+def layer_output_layout(lanes: int, max_width: int, max_height: int,
+                        max_groups: int) -> data.StructLayout:
+    """One int8 output pixel of the WCC layer: ``data`` (channels ``group * lanes + q``),
+    ``row``, ``col`` (in the frame), ``group`` (the output-channel group), ``last`` (the
+    frame's final pixel)."""
+    return data.StructLayout({
+        "data": lanes_layout(lanes, 8),
+        "row": unsigned(max(1, (max_height - 1).bit_length())),
+        "col": unsigned(max(1, (max_width - 1).bit_length())),
+        "group": unsigned(max(1, (max_groups - 1).bit_length())), "last": 1})
+
