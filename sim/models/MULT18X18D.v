@@ -74,9 +74,12 @@ module MULT18X18D (
         P15, P16, P17, P18, P19, P20, P21, P22, P23, P24, P25, P26, P27, P28, P29, P30, P31,
         P32, P33, P34, P35, SIGNEDP;
 
-    function [1:0] pick;  // "CLKn" / "CEn" / "RSTn" -> n
-        input [8*4-1:0] s;
-        pick = s[1:0];  // last character '0'..'3' is 8'h30..8'h33
+    // "CEn" / "RSTn" -> n, from the last character of the string: '0'..'3' is 8'h30..8'h33.
+    // The caller passes that character (PARAM[7:0]), so that the argument has the width of
+    // the input whatever the length of the string (Verilator checks it).
+    function [1:0] pick;
+        input [7:0] last;
+        pick = last[1:0];
     endfunction
 
     // Registers clock on CLK0 straight from the port: a clock taken through an expression
@@ -114,11 +117,11 @@ module MULT18X18D (
     // Input registers carry the operand and its sign flag.
     wire [18:0] a_q, b_q;
     MULT18X18D_stage #(.W(19), .CLK(REG_INPUTA_CLK), .RESETMODE(RESETMODE)) reg_a (
-        .clk(CLK0), .ce(ce[pick(REG_INPUTA_CE)]),
-        .rst(rst[pick(REG_INPUTA_RST)]), .d({SIGNEDA, a_in}), .q(a_q));
+        .clk(CLK0), .ce(ce[pick(REG_INPUTA_CE[7:0])]),
+        .rst(rst[pick(REG_INPUTA_RST[7:0])]), .d({SIGNEDA, a_in}), .q(a_q));
     MULT18X18D_stage #(.W(19), .CLK(REG_INPUTB_CLK), .RESETMODE(RESETMODE)) reg_b (
-        .clk(CLK0), .ce(ce[pick(REG_INPUTB_CE)]),
-        .rst(rst[pick(REG_INPUTB_RST)]), .d({SIGNEDB, b_in}), .q(b_q));
+        .clk(CLK0), .ce(ce[pick(REG_INPUTB_CE[7:0])]),
+        .rst(rst[pick(REG_INPUTB_RST[7:0])]), .d({SIGNEDB, b_in}), .q(b_q));
 
     wire signed [18:0] a_ext = {a_q[18] & a_q[17], a_q[17:0]};
     wire signed [18:0] b_ext = {b_q[18] & b_q[17], b_q[17:0]};
@@ -126,11 +129,12 @@ module MULT18X18D (
 
     wire [36:0] pipe_q, out_q;
     MULT18X18D_stage #(.W(37), .CLK(REG_PIPELINE_CLK), .RESETMODE(RESETMODE)) reg_pipe (
-        .clk(CLK0), .ce(ce[pick(REG_PIPELINE_CE)]),
-        .rst(rst[pick(REG_PIPELINE_RST)]), .d({a_q[18] | b_q[18], prod[35:0]}), .q(pipe_q));
+        .clk(CLK0), .ce(ce[pick(REG_PIPELINE_CE[7:0])]),
+        .rst(rst[pick(REG_PIPELINE_RST[7:0])]), .d({a_q[18] | b_q[18], prod[35:0]}),
+        .q(pipe_q));
     MULT18X18D_stage #(.W(37), .CLK(REG_OUTPUT_CLK), .RESETMODE(RESETMODE)) reg_out (
-        .clk(CLK0), .ce(ce[pick(REG_OUTPUT_CE)]),
-        .rst(rst[pick(REG_OUTPUT_RST)]), .d(pipe_q), .q(out_q));
+        .clk(CLK0), .ce(ce[pick(REG_OUTPUT_CE[7:0])]),
+        .rst(rst[pick(REG_OUTPUT_RST[7:0])]), .d(pipe_q), .q(out_q));
 
     assign {SIGNEDP, P35, P34, P33, P32, P31, P30, P29, P28, P27, P26, P25, P24, P23, P22, P21,
         P20, P19, P18, P17, P16, P15, P14, P13, P12, P11, P10, P9, P8, P7, P6, P5, P4, P3, P2,
