@@ -14,7 +14,7 @@ import json
 import numpy as np
 
 from golden.int_model import IntParams, wcc_int
-from hw.layer.protocol import config_beat, param_beats, pixel_beats
+from hw.layer.protocol import config_beat, padded_positions, param_beats, pixel_beats
 
 __all__ = ["load_frames", "save_frames"]
 
@@ -43,7 +43,8 @@ def save_frames(path, frames) -> list:
 
 def load_frames(path, *, lanes: int, cols: int, subtiles: int) -> list[dict]:
     """Per frame: ``cfg`` (a one-beat list), ``params``, ``pixels`` beats, ``expected``
-    (the output map, or ``None`` for a refused frame)."""
+    (the output map, or ``None`` for a refused frame), and for a frame that runs its
+    ``c_in``, ``k`` and ``n`` (padded positions)."""
     data = np.load(path)
     meta = json.loads(str(data["meta"]))
     frames = []
@@ -59,5 +60,7 @@ def load_frames(path, *, lanes: int, cols: int, subtiles: int) -> list[dict]:
             "cfg": [config_beat(p, c_in=x.shape[0], height=x.shape[1], width=x.shape[2],
                                 k=f["k"])],
             "params": param_beats(p.weight, p.bias, cols=cols, subtiles=subtiles),
-            "pixels": pixel_beats(x, lanes), "expected": data[f"out{i}"]})
+            "pixels": pixel_beats(x, lanes), "expected": data[f"out{i}"],
+            "c_in": x.shape[0], "k": f["k"],
+            "n": padded_positions(x.shape[1], x.shape[2], p.levels)})
     return frames

@@ -16,8 +16,8 @@ from golden.topk import joint_score, pack_bitmap, score_code, select_topk
 
 __all__ = [
     "coef_beats", "expected", "frame_beats", "haar_coefficients", "layer_frame", "layer_trace",
-    "make_frame",
-    "photo_coefficients", "photo_map", "pixel_beats", "quantize", "topk_coefficients",
+    "make_frame", "ocr_frame", "photo_coefficients", "photo_map", "pixel_beats", "quantize",
+    "topk_coefficients",
 ]
 
 #: Largest magnitude of a three-level Haar coefficient of int8 pixels.
@@ -220,3 +220,16 @@ def layer_frame(c_in: int, c_out: int, h: int, w: int, *, seed: int, keep: float
     if k is None:
         k = k_from_keep(keep if keep is not None else 0.5, n)
     return xq.astype(np.int64), params, int(k)
+
+
+def ocr_frame(tensor: str, photo: str, keep: float, size: int = 512, relu: bool = False):
+    """One frame of a real PP-OCRv4 1x1 layer for the WCC layer: ``(x int8, IntParams, k)``,
+    the layer's input on ``photo`` at ``size``, calibrated at ``keep`` (``golden.calibrate``)."""
+    from golden.calibrate import calibrate
+    from golden.topk import k_from_keep
+    from wcc.data import ocr_layer
+
+    act, weight, bias = ocr_layer(tensor, photo, size)
+    params, x = calibrate(act, weight, bias, keep=keep, relu=relu)
+    n = pad_to(x, params.levels).shape[1] * pad_to(x, params.levels).shape[2]
+    return x.astype(np.int64), params, k_from_keep(keep, n)

@@ -94,13 +94,15 @@ def run_demo(out_dir="build/demo", layer=None, keeps=KEEPS, log=print) -> list[d
             f"({bo['conv'] / 1e9:.3f}+{bo['fwd'] / 1e9:.3f}+{bo['inv'] / 1e9:.3f})  "
             f"{row['bops_ratio']:8.3f}  {row['sqnr_float']:9.2f}  {row['sqnr_int']:8.2f}  "
             f"{row['sqnr_int_v']:5.2f}")
+        hw_out = None
         for fn in HW_RUNNERS:  # the simulated accelerator joins here
             res = dict(fn(il["trace"]["padded"][:, :h, :wd], il["params"], keep,
                           il["trace"]["out"]))
+            hw_out = res.pop("out", hw_out)
             row["hw"].append(res)
             log(f"       hw {getattr(fn, '__name__', 'runner')}: "
                 + ", ".join(f"{kk}={vv}" for kk, vv in res.items()))
-        shown[keep] = (il["out"], il["trace"]["bitmap"])
+        shown[keep] = (il["out"], il["trace"]["bitmap"], hw_out)
         rows.append(row)
     out = Path(out_dir)
     evalplot.figure3(x, out / "figure3_map.png", title=f"{lay['tensor']}@{lay['photo']}")
@@ -118,13 +120,19 @@ def _keep_figure(ref, shown, hp, wp, h, w, path) -> None:
 
     plt = _plt()
     ch = int(np.argmax(ref.reshape(ref.shape[0], -1).var(axis=1)))
-    fig, axes = plt.subplots(2, len(shown) + 1, figsize=(3 * (len(shown) + 1), 6))
+    hw = any(v[2] is not None for v in shown.values())
+    nrows = 3 if hw else 2
+    fig, axes = plt.subplots(nrows, len(shown) + 1, figsize=(3 * (len(shown) + 1), 3 * nrows))
     lo, hi = float(ref[ch].min()), float(ref[ch].max())
     axes[0, 0].imshow(ref[ch], cmap="gray", vmin=lo, vmax=hi)
     axes[0, 0].set_title(f"exact float conv, ch {ch}", fontsize=9)
-    for i, (keep, (out, bitmap)) in enumerate(shown.items(), start=1):
+    for i, (keep, (out, bitmap, hw_out)) in enumerate(shown.items(), start=1):
         axes[0, i].imshow(out[ch], cmap="gray")
         axes[0, i].set_title(f"integer WCC keep {keep:g} (int8)", fontsize=9)
+        if hw_out is not None:
+            same = "bit-exact" if np.array_equal(hw_out, out) else "DIFFERS"
+            axes[2, i].imshow(hw_out[ch], cmap="gray")
+            axes[2, i].set_title(f"RTL (Verilator) keep {keep:g}: {same}", fontsize=9)
         mask = from_blocks(bitmap.reshape(1, -1, 8, 8), hp, wp)[0]
         axes[1, i].imshow(mask[:h, :w], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         axes[1, i].set_title(f"kept positions ({mask.mean():.1%})", fontsize=9)
@@ -139,7 +147,20 @@ def _keep_figure(ref, shown, hp, wp, h, w, path) -> None:
 def main(args) -> int:
     """The ``demo`` subcommand."""
     layer = dict(size=args.size) if args.size else None
-    rows = run_demo(args.out, layer)
+    if args.hw:
+        from .simulate import hw_runner
+
+        register_hw_runner(hw_runner)
+    lines = []
+
+    def log(msg):
+        print(msg)
+        lines.append(msg)
+
+    rows = run_demo(args.out, layer, log=log)
+    report = Path(args.out) / "report.txt"
+    report.write_text("\n".join(lines) + "\n")
+    print(f"report: {report}")
     bad = [r["keep"] for r in rows if r["sqnr_float"] - r["sqnr_int"] > 1.5]
     if bad:
         print(f"WARNING: integer model loses > 1.5 dB vs float at keep {bad}", file=sys.stderr)
@@ -152,4 +173,6 @@ def add_parser(subparsers) -> None:
                               description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default="build/demo", help="picture folder (default build/demo)")
     p.add_argument("--size", type=int, help="photo side, a multiple of 32 (default 512)")
+    p.add_argument("--hw", action="store_true",
+                   help="also run each keep through the RTL of the WCC layer (Verilator)")
     p.set_defaults(func=main)

@@ -181,7 +181,8 @@ class KeptColumnBuffer(wiring.Component):
         bv = Signal()
         with m.Switch(sel[-1]):
             for h in range(self.ratio):
-                with m.Case(h):
+                # The last slice as the default: a complete case for any ratio (linters).
+                with (m.Default() if h == self.ratio - 1 else m.Case(h)):
                     m.d.sync += [beat[r].eq(word[h * self.rows + r]) for r in range(self.rows)]
         m.d.sync += bv.eq(v[-1])
         m.d.comb += [fifo.w_en.eq(bv), fifo.w_data.eq(beat),

@@ -127,7 +127,11 @@ class ZeroFill(wiring.Component):
         tile = Signal(16)
         word_ok = Mux(rb, full[1], full[0]) | ((wb == rb) & (wcount > p[5:]))
         m.d.comb += rd.addr.eq(Cat(p[5:5 + wbits], rb))
-        bit = rd.data.bit_select(p[:5], 1)
+        # Shift the word and take bit 0 (a 1-bit slice of the shift: no truncated assignment
+        # in the Verilog).
+        shifted = Signal(32)
+        m.d.comb += shifted.eq(rd.data >> p[:5])
+        bit = shifted[0]
         kept = bit
         out_free = ~self.o.valid | self.o.ready
         can = self.cfg.valid & word_ok & out_free & (~kept | pv)

@@ -46,6 +46,9 @@ class BankedMemory(wiring.Component):
     the same edge is undefined (X in that model): the top-k selector never uses such a read
     (the histogram forwards the word in flight instead).
 
+    The generic build of a memory deeper than one block RAM (16384 words) is one memory of the
+    whole width.
+
     With ``wide`` and at most 512 words, banks are 36 bits: the DP16KD's x36 pseudo-dual-port
     mode (Yosys' ``$__PDPW16KD_`` mapping: port A writes ``{DIB, DIA}`` at ``ADA[13:5]`` with
     byte enables on ``ADA[3:0]``, port B reads ``{DOB, DOA}`` from ``ADB[13:5]``, both output
@@ -84,6 +87,12 @@ class BankedMemory(wiring.Component):
         self.width, self.depth, self.primitive = width, depth, primitive
         self.wide = wide and depth <= _WIDE_DEPTH
         self.bank_bits = min(_WIDE_BITS if self.wide else bank_bits_for(depth), width)
+        if depth > _BRAM_BITS:
+            # Deeper than one block RAM (the generic build only): banks of one bit would each
+            # be split by depth anyway, so the banking gains nothing, and the Verilog of
+            # `width` one-bit memories initializes `width * depth` words one line each (a
+            # 128 x 128 frame store: gigabytes for Verilator to read). One memory.
+            self.bank_bits = width
         self.banks = -(-width // self.bank_bits)
         aw = (depth - 1).bit_length()
         super().__init__({
