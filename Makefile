@@ -15,7 +15,7 @@ export SIM
 help:
 	@echo "make test       create .venv, install everything, run all fast tests (tests/ + sim/)"
 	@echo "                (cocotb benches on Icarus; SIM=verilator runs them on Verilator)"
-	@echo "make demo       real OCR feature map through the integer model, report in build/demo/"
+	@echo "make demo       a real OCR layer through the integer model and the simulated RTL (Verilator), report and pictures in build/demo/"
 	@echo "make bench      benchmarks -> build/bench/*.json (cycles, utilization, area, Fmax)"
 	@echo "make synth      Yosys + nextpnr (ECP5-85F, iCE40-UP5K) -> synth/report.{md,json}"
 	@echo "make verilog    Verilog of every module -> build/verilog/"
@@ -61,8 +61,8 @@ test: sysdeps $(STAMP)
 regress: sysdeps $(STAMP)
 	$(PYTEST) -q -n $(JOBS) --dist loadfile -m slow tests/ sim/
 
-demo: $(STAMP)
-	$(VENV)/bin/wcc demo --out build/demo
+demo: sysdeps $(STAMP)
+	WAVES=0 $(VENV)/bin/wcc demo --hw --out build/demo
 
 bench: sysdeps $(STAMP)
 	@mkdir -p build/bench

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from hw.layer import WccLayer
-from verif.layer_frames import save_frames
+from verif.layer_frames import save_frames, stage_signals
 from verif.runner import BUILD, run_cocotb
 from verif.stimulus import ocr_frame
 
@@ -60,7 +60,8 @@ def measure(keep: float, frames: int, size: int, seed: int = 1, stages: bool = T
                max_height=dut.max_height, max_tiles=dut.max_tiles, seed=seed, stall=0.0,
                backpressure=0.0, results=str(build / "results.json"), stages=stages)
     t0 = time.time()
-    run_cocotb(dut, name=name, test_module="tb_layer", config=cfg, simulator="verilator")
+    run_cocotb(dut, name=name, test_module="tb_layer", config=cfg, simulator="verilator",
+               public=stage_signals() if stages or cfg.get("trace") else ())
     wall = time.time() - t0
     res = json.loads((build / "results.json").read_text())
     ends = res["ends"]
@@ -71,7 +72,8 @@ def measure(keep: float, frames: int, size: int, seed: int = 1, stages: bool = T
     stage_cycles = {name: (f[-1][1] - f[-1][0] + 1) for name, f in res["stages"].items()
                     if f[-1][0] is not None}
     return {
-        "layer": f"ocr:{TENSOR}@{PHOTO}", "size": size, "build_and_run_s": wall, "c_in": c_in, "c_out": c_out,
+        "layer": f"ocr:{TENSOR}@{PHOTO}", "size": size, "build_and_run_s": wall,
+        "c_in": c_in, "c_out": c_out,
         "height": h, "width": w, "n": n, "keep": keep, "k": k, "frames": frames,
         "geometry": GEOMETRY, "cycles_per_frame": steady, "last_output_cycles": ends,
         "stage_cycles": stage_cycles, "stage_bounds": bounds,
@@ -82,6 +84,42 @@ def measure(keep: float, frames: int, size: int, seed: int = 1, stages: bool = T
         "memory_bits": dut.memory_bits, "sim_wall_s": wall,
         "sim_cycles_per_s": ends[-1] / wall, "bit_exact": True,
     }
+
+
+def analytic_rows(keep: float = 0.125, photo: str = PHOTO, size: int = 512) -> list[dict]:
+    """Per OCR spatial layer, the stages' analytic cycles at ``keep`` with :data:`GEOMETRY`
+    (no simulation): which stage bounds the frame and the ideal speedup over dense."""
+    from golden.topk import k_from_keep
+    from wcc.data import ocr_spatial_layers, ocr_tensors
+
+    layers = ocr_spatial_layers()
+    maps = ocr_tensors([t for t, *_ in layers], photo, size)
+    out = []
+    for tensor, _, c_in, c_out in layers:
+        h, w = maps[tensor].shape[1:]
+        n = (-(-h // 8) * 8) * (-(-w // 8) * 8)
+        dut = WccLayer(**GEOMETRY, max_c_in=c_in, max_c_out=c_out, max_width=-(-w // 8) * 8,
+                       max_height=-(-h // 8) * 8)
+        b = stage_bounds(dut, c_in, c_out, n, k_from_keep(keep, n))
+        dense = -(-c_out // dut.cols) * -(-c_in // dut.rows) * n
+        slow = max(b, key=b.get)
+        out.append({"tensor": tensor, "c_in": c_in, "c_out": c_out, "height": h, "width": w,
+                    "bounds": b, "bound_by": slow, "ideal_speedup": dense / b[slow]})
+    return out
+
+
+def analytic_markdown(rows, keep: float = 0.125) -> str:
+    lines = [f"Every PP-OCRv4 spatial 1x1 layer at keep {keep} (astronaut at 512), analytic "
+             f"cycles per frame with lanes {GEOMETRY['lanes']}, a {GEOMETRY['rows']} x "
+             f"{GEOMETRY['cols']} array, subtiles {GEOMETRY['subtiles']}:", "",
+             "| tensor | C_in -> C_out | map | top-k | convolution | inverse | bound by | "
+             "ideal speedup |", "| --- | --- | --- | --: | --: | --: | --- | --: |"]
+    for r in rows:
+        b = list(r["bounds"].values())
+        lines.append(f"| {r['tensor']} | {r['c_in']} -> {r['c_out']} | {r['height']}x"
+                     f"{r['width']} | {b[0]} | {b[1]} | {b[2]} | {r['bound_by'].split(' ')[0]}"
+                     f" | {r['ideal_speedup']:.1f}x |")
+    return "\n".join(lines) + "\n"
 
 
 def markdown(rows) -> str:
@@ -111,9 +149,17 @@ def main(argv=None) -> int:
     ap.add_argument("--keeps", default="1,0.5,0.25,0.125")
     ap.add_argument("--frames", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="a 32 x 32 map (size 128)")
+    ap.add_argument("--analytic", action="store_true",
+                    help="only the analytic table of every OCR layer (no simulation)")
     ap.add_argument("--no-stages", action="store_true",
                     help="do not record each stage's cycles (faster)")
     args = ap.parse_args(argv)
+    if args.analytic:
+        table = analytic_markdown(analytic_rows())
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / "layer_analytic.md").write_text(table)
+        print(table)
+        return 0
     size = 128 if args.quick else 512
     rows = [measure(float(kp), args.frames, size, stages=not args.no_stages)
             for kp in args.keeps.split(",")]

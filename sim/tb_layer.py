@@ -25,7 +25,7 @@ from hw.layer.protocol import output_map
 from hw.layer.sequencer import params_layout
 from hw.lib.layouts import layer_output_layout, pixel_layout
 from verif.cocotb_streams import StreamSink, StreamSource, codec, reset
-from verif.layer_frames import load_frames
+from verif.layer_frames import STAGE_STREAMS, load_frames
 from verif.runner import tb_config
 
 
@@ -158,12 +158,6 @@ def stage_beats(cfg, f) -> dict:
             "inverse Haar in": tiles * n, "pixels out": tiles * h * w}
 
 
-WATCHED = {"pixels in": (None, "x"), "forward Haar out": ("forward", "o"),
-           "top-k in": ("topk", "i"), "top-k columns out": ("topk", "cols"),
-           "array x": ("array", "x"), "array y": ("array", "y"),
-           "inverse Haar in": ("inverse", "i"), "pixels out": (None, "o")}
-
-
 def watch_stages(dut, cfg, frames, cycle, payloads: bool = False) -> dict:
     """Start a monitor of the watched streams; returns its per-stage records, filled as the
     simulation runs: ``frames`` = [[first cycle, last cycle, beats], ...] per frame, and with
@@ -171,7 +165,7 @@ def watch_stages(dut, cfg, frames, cycle, payloads: bool = False) -> dict:
     runs = [f for f in frames if f["expected"] is not None]
     want = [stage_beats(cfg, f) for f in runs]
     recs = {}
-    for name, (inst, port) in WATCHED.items():
+    for name, (inst, port) in STAGE_STREAMS.items():
         h = dut if inst is None else getattr(dut, inst)
         recs[name] = {"v": getattr(h, f"{port}__valid"), "r": getattr(h, f"{port}__ready"),
                       "p": getattr(h, f"{port}__payload"), "payloads": [],

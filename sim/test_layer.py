@@ -19,6 +19,7 @@ SMALL = dict(lanes=4, rows=2, cols=2, subtiles=2, max_c_in=12, max_c_out=10, max
 
 def run(name, params: dict, frames, *, seed, stall=0.0, backpressure=0.0, error=0,
         error_code=0, simulator=None):
+    """Build a WccLayer(**params), save ``frames`` and run ``sim/tb_layer.py`` on them."""
     dut = WccLayer(**params)
     build = BUILD / name
     build.mkdir(parents=True, exist_ok=True)
@@ -28,7 +29,8 @@ def run(name, params: dict, frames, *, seed, stall=0.0, backpressure=0.0, error=
                max_height=dut.max_height, max_tiles=dut.max_tiles, seed=seed, stall=stall,
                backpressure=backpressure, results=str(build / "results.json"), error=error,
                error_code=error_code)
-    run_cocotb(dut, name=name, test_module="tb_layer", config=cfg, simulator=simulator)
+    run_cocotb(dut, name=name, test_module="tb_layer", config=cfg, simulator=simulator,
+               public=())
 
 
 def test_layer_small_random_back_to_back():
@@ -58,11 +60,33 @@ def test_layer_small_extremes_and_k():
         error_code=int(ErrorCode.C_IN))
 
 
+GEOMETRY = dict(lanes=24, rows=8, cols=8, subtiles=2)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("keep", [1.0, 0.5, 0.25, 0.125])
-def test_layer_ocr_add35(keep):
-    """p2o.Add.35 on astronaut (48 -> 48, 128 x 128 at 512), two frames back to back."""
-    params = dict(lanes=24, rows=8, cols=8, subtiles=2, max_c_in=48, max_c_out=48,
-                  max_width=128, max_height=128)
-    f = ocr_frame("p2o.Add.35", "astronaut", keep)
-    run(f"layer_add35_{keep}", params, [f, f], seed=21, simulator="verilator")
+def test_layer_ocr_add35_all_keeps():
+    """p2o.Add.35 on astronaut (48 -> 48, 128 x 128 at 512) at keep 1, 1/2, 1/4, 1/8, back
+    to back (one build: the keep is run-time)."""
+    params = dict(GEOMETRY, max_c_in=48, max_c_out=48, max_width=128, max_height=128)
+    frames = [ocr_frame("p2o.Add.35", "astronaut", keep) for keep in (1.0, 0.5, 0.25, 0.125)]
+    run("layer_add35", params, frames, seed=21, simulator="verilator")
+
+
+@pytest.mark.slow
+def test_layer_ocr_add63():
+    """p2o.Add.63 on coffee (96 -> 96, 64 x 64 at 512) at keep 1/4 and 1/8, then with input
+    gaps and output backpressure."""
+    params = dict(GEOMETRY, max_c_in=96, max_c_out=96, max_width=64, max_height=64)
+    frames = [ocr_frame("p2o.Add.63", "coffee", keep) for keep in (0.25, 0.125)]
+    run("layer_add63", params, frames, seed=22, simulator="verilator")
+    run("layer_add63", params, frames[1:], seed=23, stall=0.2, backpressure=0.3,
+        simulator="verilator")
+
+
+@pytest.mark.slow
+def test_layer_ocr_c_in_192():
+    """p2o.Add.91 on chelsea (192 -> 192, 32 x 32 at 512), keep 1/2 and 1/8 with ReLU."""
+    params = dict(GEOMETRY, max_c_in=192, max_c_out=192, max_width=32, max_height=32)
+    frames = [ocr_frame("p2o.Add.91", "chelsea", 0.5),
+              ocr_frame("p2o.Add.91", "chelsea", 0.125, relu=True)]
+    run("layer_c192", params, frames, seed=24, simulator="verilator")

@@ -16,7 +16,20 @@ import numpy as np
 from golden.int_model import IntParams, wcc_int
 from hw.layer.protocol import config_beat, padded_positions, param_beats, pixel_beats
 
-__all__ = ["load_frames", "save_frames"]
+__all__ = ["STAGE_STREAMS", "load_frames", "save_frames", "stage_signals"]
+
+#: The streams ``sim/tb_layer.py`` watches to time each stage: (instance below the
+#: toplevel, or None for the toplevel's own port; stream name).
+STAGE_STREAMS = {"pixels in": (None, "x"), "forward Haar out": ("forward", "o"),
+                 "top-k in": ("topk", "i"), "top-k columns out": ("topk", "cols"),
+                 "array x": ("array", "x"), "array y": ("array", "y"),
+                 "inverse Haar in": ("inverse", "i"), "pixels out": (None, "o")}
+
+
+def stage_signals() -> list[tuple[str, str]]:
+    """The internal signals of :data:`STAGE_STREAMS`, for ``run_cocotb(public=...)``."""
+    return [(inst, f"{port}__{part}") for inst, port in STAGE_STREAMS.values()
+            if inst is not None for part in ("valid", "ready", "payload")]
 
 _SCALARS = ("m_coef", "sh_coef", "m_acc", "sh_acc", "m_out", "sh_out", "levels", "z_bits",
             "relu", "mant_bits")

@@ -174,7 +174,7 @@ def write_verilog(component, name: str, path: Path) -> Path:
 
 def run_cocotb(component, *, name: str, test_module: str, config: dict | None = None,
                testcase: str | None = None, extra_sources=(), simulator: str | None = None,
-               ) -> Path:
+               public=None) -> Path:
     """Build ``component`` as toplevel ``name`` and run cocotb ``test_module`` against it.
 
     Parameters
@@ -194,6 +194,12 @@ def run_cocotb(component, *, name: str, test_module: str, config: dict | None = 
         the component instantiates (``sim/models/``).
     simulator : {"icarus", "verilator"}, optional
         Overrides ``$SIM`` (see :func:`pick_simulator`).
+    public : iterable of (str, str), optional
+        Verilator only: the signals the testbench reads besides the toplevel's ports, as
+        ``(instance path below the toplevel, signal name)`` pairs; everything else is private
+        to the model. cocotb's default (``None``) makes every signal public
+        (``--public-flat-rw``), which keeps Verilator from optimizing the model: a large
+        design simulates several times faster with only what the testbench needs.
 
     Returns
     -------
@@ -215,6 +221,11 @@ def run_cocotb(component, *, name: str, test_module: str, config: dict | None = 
     if sim == "verilator":
         build_args = [*VERILATOR_ARGS, *(verilator_trace_args() if waves else [])]
         sources = [WAIVERS, *sources]
+        if public is not None:
+            vlt = build_dir / "public.vlt"
+            vlt.write_text(_public_vlt(name, public))
+            build_args.append("--no-public-flat-rw")
+            sources.insert(1, vlt)
         outer = _verilator_build_env()
         # The model writes its waves to the working folder (sim/ here) unless told.
         suffix = "fst" if "--trace-fst" in build_args else "vcd"
@@ -233,6 +244,14 @@ def run_cocotb(component, *, name: str, test_module: str, config: dict | None = 
     if waves:
         print(f"waveforms: {build_dir}")
     return results
+
+
+def _public_vlt(top: str, public) -> str:
+    """A Verilator control file making the toplevel's ports and ``public`` signals visible."""
+    lines = ["`verilator_config", f'public_flat_rw -module "{top}" -var "*"']
+    for path, signal in public:
+        lines.append(f'public_flat_rw -module "{top}.{path}" -var "{signal}"')
+    return "\n".join(lines) + "\n"
 
 
 def _pythonpath() -> str:

@@ -61,7 +61,7 @@ def simulate_frames(frames, *, name: str = "wcc_layer", geometry=None, stages: b
     sized for them; returns the record (outputs included as ``maps``)."""
     from hw.layer import WccLayer
     from hw.layer.protocol import padded_positions
-    from verif.layer_frames import save_frames
+    from verif.layer_frames import save_frames, stage_signals
     from verif.runner import BUILD, run_cocotb
 
     x, params, k = frames[0]
@@ -81,7 +81,8 @@ def simulate_frames(frames, *, name: str = "wcc_layer", geometry=None, stages: b
                trace=str(build / "trace.json") if trace else None)
     os.environ["WAVES"] = "1" if waves else "0"
     t0 = time.time()
-    run_cocotb(dut, name=name, test_module="tb_layer", config=cfg, simulator="verilator")
+    run_cocotb(dut, name=name, test_module="tb_layer", config=cfg, simulator="verilator",
+               public=stage_signals() if stages or cfg.get("trace") else ())
     wall = time.time() - t0
     res = json.loads((build / "results.json").read_text())
     outs = np.load(build / "outputs.npz")
