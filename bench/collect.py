@@ -16,9 +16,15 @@ def main() -> int:
     parts = ["# Benchmarks\n"]
     for js in sorted(OUT.glob("*.json")):
         md = js.with_suffix(".md")
-        keys = ", ".join(sorted(json.loads(js.read_text())))
         parts.append(f"## {js.stem}\n")
-        parts.append(md.read_text() if md.exists() else f"(keys: {keys})\n")
+        if md.exists():
+            parts.append(md.read_text())
+            continue
+        # A bench writes one record or a list of records (one per configuration).
+        rec = json.loads(js.read_text())
+        rec = rec[0] if isinstance(rec, list) and rec else rec
+        keys = ", ".join(sorted(rec)) if isinstance(rec, dict) else type(rec).__name__
+        parts.append(f"(keys: {keys})\n")
     (OUT / "summary.md").write_text("\n".join(parts))
     print(f"wrote {OUT / 'summary.md'}")
     return 0

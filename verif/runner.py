@@ -255,8 +255,8 @@ def _public_vlt(top: str, public) -> str:
 
 
 def _pythonpath() -> str:
-    # tests/ too: testbenches share the stimulus builders of the Amaranth-simulator tests.
-    parts = [str(ROOT), str(SIM_DIR), str(ROOT / "tests")]
+    # The checkout (golden/, hw/, verif/) and sim/ (the testbench modules themselves).
+    parts = [str(ROOT), str(SIM_DIR)]
     if os.environ.get("PYTHONPATH"):
         parts.append(os.environ["PYTHONPATH"])
     return os.pathsep.join(parts)
