@@ -10,7 +10,7 @@ import pytest
 
 from hw.layer import ErrorCode, WccLayer
 from verif.layer_frames import save_frames
-from verif.runner import BUILD, run_cocotb
+from verif.runner import BUILD, run_cocotb, waves_enabled
 from verif.stimulus import layer_frame, ocr_frame
 
 SMALL = dict(lanes=4, rows=2, cols=2, subtiles=2, max_c_in=12, max_c_out=10, max_width=24,
@@ -18,7 +18,7 @@ SMALL = dict(lanes=4, rows=2, cols=2, subtiles=2, max_c_in=12, max_c_out=10, max
 
 
 def run(name, params: dict, frames, *, seed, stall=0.0, backpressure=0.0, error=0,
-        error_code=0, simulator=None):
+        error_code=0, simulator=None, waves=None):
     """Build a WccLayer(**params), save ``frames`` and run ``sim/tb_layer.py`` on them."""
     dut = WccLayer(**params)
     build = BUILD / name
@@ -30,7 +30,7 @@ def run(name, params: dict, frames, *, seed, stall=0.0, backpressure=0.0, error=
                backpressure=backpressure, results=str(build / "results.json"), error=error,
                error_code=error_code)
     run_cocotb(dut, name=name, test_module="tb_layer", config=cfg, simulator=simulator,
-               public=())
+               public=(), waves=waves)
 
 
 def test_layer_small_random_back_to_back():
@@ -61,6 +61,8 @@ def test_layer_small_extremes_and_k():
 
 
 GEOMETRY = dict(lanes=24, rows=8, cols=8, subtiles=2)
+# Whole frames of a real layer: waveforms only when asked for (WAVES=1), they run to gigabytes.
+BIG = dict(simulator="verilator", waves=waves_enabled(default=False))
 
 
 @pytest.mark.slow
@@ -69,7 +71,7 @@ def test_layer_ocr_add35_all_keeps():
     to back (one build: the keep is run-time)."""
     params = dict(GEOMETRY, max_c_in=48, max_c_out=48, max_width=128, max_height=128)
     frames = [ocr_frame("p2o.Add.35", "astronaut", keep) for keep in (1.0, 0.5, 0.25, 0.125)]
-    run("layer_add35", params, frames, seed=21, simulator="verilator")
+    run("layer_add35", params, frames, seed=21, **BIG)
 
 
 @pytest.mark.slow
@@ -78,9 +80,9 @@ def test_layer_ocr_add63():
     gaps and output backpressure."""
     params = dict(GEOMETRY, max_c_in=96, max_c_out=96, max_width=64, max_height=64)
     frames = [ocr_frame("p2o.Add.63", "coffee", keep) for keep in (0.25, 0.125)]
-    run("layer_add63", params, frames, seed=22, simulator="verilator")
+    run("layer_add63", params, frames, seed=22, **BIG)
     run("layer_add63", params, frames[1:], seed=23, stall=0.2, backpressure=0.3,
-        simulator="verilator")
+        **BIG)
 
 
 @pytest.mark.slow
@@ -89,4 +91,4 @@ def test_layer_ocr_c_in_192():
     params = dict(GEOMETRY, max_c_in=192, max_c_out=192, max_width=32, max_height=32)
     frames = [ocr_frame("p2o.Add.91", "chelsea", 0.5),
               ocr_frame("p2o.Add.91", "chelsea", 0.125, relu=True)]
-    run("layer_c192", params, frames, seed=24, simulator="verilator")
+    run("layer_c192", params, frames, seed=24, **BIG)

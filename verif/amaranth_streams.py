@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import random
 
+from amaranth.sim import Simulator
+
 
 async def stream_put(ctx, stream, beats, *, stall: float = 0.0, rng=None) -> None:
     """Send ``beats`` (payload values) into ``stream``; valid is withheld with ``stall``."""
@@ -38,3 +40,20 @@ async def stream_get(ctx, stream, count: int, *, backpressure: float = 0.0, rng=
         raise AssertionError(f"timeout: {len(got)} of {count} beats")
     ctx.set(stream.ready, 0)
     return got
+
+
+def run_counted(dut, testbenches, now: list) -> None:
+    """Simulate ``dut`` (10 ns clock) with ``testbenches`` until they return, counting clock
+    cycles in ``now[0]`` so that a testbench can record when something happened."""
+
+    async def clock(ctx):
+        while True:
+            await ctx.tick()
+            now[0] += 1
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    for tb in testbenches:
+        sim.add_testbench(tb)
+    sim.add_testbench(clock, background=True)
+    sim.run()

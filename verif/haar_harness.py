@@ -8,7 +8,7 @@ from amaranth.sim import Simulator
 
 from golden.haar import pad_to
 
-from .amaranth_streams import stream_get, stream_put
+from .amaranth_streams import run_counted, stream_get, stream_put
 from .stimulus import coef_beats, pixel_beats
 
 __all__ = ["full_rate_cycles", "run_forward", "run_inverse"]
@@ -37,17 +37,7 @@ def _run(dut, frames, n_out, *, stall, backpressure, seed, pre=None):
         out.extend(got)
         cycles[1] = now[0]
 
-    async def clock(ctx):
-        while True:
-            await ctx.tick()
-            now[0] += 1
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(producer)
-    sim.add_testbench(consumer)
-    sim.add_testbench(clock, background=True)
-    sim.run()
+    run_counted(dut, (producer, consumer), now)
     return out, cycles
 
 

@@ -13,12 +13,11 @@ from __future__ import annotations
 import random
 
 import numpy as np
-from amaranth.sim import Simulator
 
 from golden.int_model import wcc_int
 from hw.layer.protocol import config_beat, output_map, param_beats, pixel_beats
 
-from .amaranth_streams import stream_get, stream_put
+from .amaranth_streams import run_counted, stream_get, stream_put
 
 __all__ = ["expected_outputs", "frame_streams", "run_layer"]
 
@@ -74,17 +73,7 @@ def run_layer(dut, frames, *, seed: int, stall: float = 0.0, backpressure: float
             ends.append(now[0])
         err["error"], err["code"] = ctx.get(dut.error), ctx.get(dut.error_code)
 
-    async def clock(ctx):
-        while True:
-            await ctx.tick()
-            now[0] += 1
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    for tb in (cfg_src, prm_src, px_src, sink):
-        sim.add_testbench(tb)
-    sim.add_testbench(clock, background=True)
-    sim.run()
+    run_counted(dut, (cfg_src, prm_src, px_src, sink), now)
     maps = []
     for ((x, p, _), _), beats in zip(runs, outs, strict=True):
         for b in beats:

@@ -4,8 +4,9 @@
 Verilog under ``build/sim/<name>/<simulator>/``, builds it with the chosen simulator and runs
 the cocotb ``test_module`` (a module in ``sim/``). ``config`` reaches the testbench as JSON in
 ``WCC_TB_CONFIG`` (read it with :func:`tb_config`). Waveforms (FST) are dumped unless the
-environment sets ``WAVES=0``: on a failure their path is in the pytest output. A failing
-cocotb test fails the pytest test.
+environment sets ``WAVES=0`` (runs of whole real-layer frames dump them only with
+``WAVES=1``): on a failure their path is in the pytest output. A failing cocotb test fails
+the pytest test.
 
 The simulator is Icarus Verilog (``iverilog``, the default) or Verilator, chosen by the
 environment variable ``SIM`` (``SIM=verilator pytest sim/``) or the ``simulator=`` argument of
@@ -141,11 +142,15 @@ def _verilator_build_env() -> dict[str, str]:
     return env
 
 
-def waves_enabled() -> bool:
-    """Whether runs dump waveforms: yes unless the environment sets ``WAVES=0`` (which cocotb
-    reads too). Verilator runs faster without them (1.6 times on an idle 8-lane forward Haar)
-    and builds faster."""
-    return os.environ.get("WAVES", "1").strip().lower() not in ("0", "false", "no", "off", "")
+def waves_enabled(default: bool = True) -> bool:
+    """Whether runs dump waveforms: ``WAVES=0`` or ``WAVES=1`` in the environment (which cocotb
+    reads too), else ``default``. Verilator runs faster without them (1.6 times on an idle
+    8-lane forward Haar) and builds faster; whole frames of a real layer would write
+    gigabytes, so those runs default to none."""
+    value = os.environ.get("WAVES")
+    if value is None:
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off", "")
 
 
 @contextmanager
@@ -174,7 +179,7 @@ def write_verilog(component, name: str, path: Path) -> Path:
 
 def run_cocotb(component, *, name: str, test_module: str, config: dict | None = None,
                testcase: str | None = None, extra_sources=(), simulator: str | None = None,
-               public=None) -> Path:
+               public=None, waves: bool | None = None) -> Path:
     """Build ``component`` as toplevel ``name`` and run cocotb ``test_module`` against it.
 
     Parameters
@@ -200,6 +205,8 @@ def run_cocotb(component, *, name: str, test_module: str, config: dict | None = 
         to the model. cocotb's default (``None``) makes every signal public
         (``--public-flat-rw``), which keeps Verilator from optimizing the model: a large
         design simulates several times faster with only what the testbench needs.
+    waves : bool, optional
+        Dump waveforms; by default as :func:`waves_enabled` says.
 
     Returns
     -------
@@ -216,7 +223,7 @@ def run_cocotb(component, *, name: str, test_module: str, config: dict | None = 
     env = {"WCC_TB_CONFIG": json.dumps(config or {}), "PYTHONPATH": _pythonpath(),
            "WCC_TB_VERILOG": str(src)}
     common = dict(hdl_toplevel=name, build_dir=build_dir, timescale=TIMESCALE)
-    waves = waves_enabled()
+    waves = waves_enabled() if waves is None else waves
     build_args, test_args, outer = [], [], dict(os.environ)
     if sim == "verilator":
         build_args = [*VERILATOR_ARGS, *(verilator_trace_args() if waves else [])]
