@@ -32,15 +32,6 @@ TENSOR, PHOTO = "p2o.Add.35", "astronaut"
 GEOMETRY = dict(lanes=24, rows=8, cols=8, subtiles=2)
 
 
-def stage_bounds(dut, c_in, c_out, n, k) -> dict:
-    """Analytic cycles per frame of each stage (one beat per cycle)."""
-    groups, t = -(-c_in // dut.lanes), -(-c_in // dut.rows)
-    tiles = -(-c_out // dut.out_lanes)
-    return {"top-k (input + emission)": 2 * groups * n + dut.topk.latency_const,
-            "convolution (array x beats)": tiles * dut.subtiles * t * k,
-            "zero-fill + inverse Haar": tiles * n}
-
-
 def measure(keep: float, frames: int, size: int, seed: int = 1, stages: bool = True) -> dict:
     x, params, k = ocr_frame(TENSOR, PHOTO, keep, size=size)
     c_in, h, w = x.shape
@@ -66,9 +57,8 @@ def measure(keep: float, frames: int, size: int, seed: int = 1, stages: bool = T
     res = json.loads((build / "results.json").read_text())
     ends = res["ends"]
     steady = ends[-1] - ends[-2] if len(ends) > 1 else ends[-1]
-    t = -(-c_in // dut.rows)
-    dense = -(-c_out // dut.cols) * t * n
-    bounds = stage_bounds(dut, c_in, c_out, n, k)
+    dense = dut.dense_cycles(c_in, c_out, n)
+    bounds = dut.stage_cycles(c_in, c_out, n, k)
     stage_cycles = {name: (f[-1][1] - f[-1][0] + 1) for name, f in res["stages"].items()
                     if f[-1][0] is not None}
     return {
@@ -101,8 +91,8 @@ def analytic_rows(keep: float = 0.125, photo: str = PHOTO, size: int = 512) -> l
         n = (-(-h // 8) * 8) * (-(-w // 8) * 8)
         dut = WccLayer(**GEOMETRY, max_c_in=c_in, max_c_out=c_out, max_width=-(-w // 8) * 8,
                        max_height=-(-h // 8) * 8)
-        b = stage_bounds(dut, c_in, c_out, n, k_from_keep(keep, n))
-        dense = -(-c_out // dut.cols) * -(-c_in // dut.rows) * n
+        b = dut.stage_cycles(c_in, c_out, n, k_from_keep(keep, n))
+        dense = dut.dense_cycles(c_in, c_out, n)
         slow = max(b, key=b.get)
         out.append({"tensor": tensor, "c_in": c_in, "c_out": c_out, "height": h, "width": w,
                     "bounds": b, "bound_by": slow, "ideal_speedup": dense / b[slow]})

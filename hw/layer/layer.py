@@ -171,6 +171,22 @@ class WccLayer(wiring.Component):
             "inverse Haar block store": inv.buffer_bits,
         }
 
+    def stage_cycles(self, c_in: int, c_out: int, n: int, k: int) -> dict:
+        """Analytic cycles per frame of each stage for a run-time configuration (``n`` padded
+        positions, ``k`` kept), one beat per cycle: in steady state a frame takes about the
+        largest of them (``docs/layer.md``, Cycles). The top-k counts its input and its
+        emission, which follow each other (it holds one frame)."""
+        groups, beats = -(-c_in // self.lanes), -(-c_in // self.rows)
+        tiles = -(-c_out // self.out_lanes)
+        return {"top-k (input + emission)": 2 * groups * n + self.topk.latency_const,
+                "convolution (array x beats)": tiles * self.subtiles * beats * k,
+                "zero-fill + inverse Haar": tiles * n}
+
+    def dense_cycles(self, c_in: int, c_out: int, n: int) -> int:
+        """Cycles of the dense baseline: the same array on all ``n`` columns, as an ordinary
+        int8 1x1 accelerator runs the layer (``ceil(C_out / cols) * ceil(C_in / rows) * n``)."""
+        return -(-c_out // self.cols) * -(-c_in // self.rows) * n
+
     def elaborate(self, platform):
         m = Module()
         seq, fwd, crq, topk = self.seq, self.forward, self.coef_rq, self.topk

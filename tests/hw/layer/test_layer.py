@@ -87,3 +87,22 @@ def test_bad_parameters():
                      ({"cols": 32, "subtiles": 4}, "subtiles")):
         with pytest.raises(ValueError, match=name):
             WccLayer(**{**SMALL, **kw})
+
+
+@pytest.mark.parametrize("c_in,c_out,keep,slowest", [
+    (8, 8, 0.25, "top-k (input + emission)"),
+    (8, 10, 0.5, "convolution (array x beats)"),
+])
+def test_steady_cycles_meet_the_slowest_stage(c_in, c_out, keep, slowest):
+    """Three identical frames back to back: the steady frame time (between the last output
+    beats of frames 2 and 3) is at least the slowest stage's analytic cycles
+    (``WccLayer.stage_cycles``: each of those beats takes a cycle) and within 2 % of it."""
+    dut = WccLayer(**SMALL)
+    frame = layer_frame(c_in, c_out, 16, 16, seed=3, keep=keep)
+    ends, error, _ = check(dut, [frame] * 3, seed=1)
+    bounds = dut.stage_cycles(c_in, c_out, 256, frame[2])
+    steady = ends[-1] - ends[-2]
+    print(f"steady {steady}, stages {bounds}")
+    assert max(bounds, key=bounds.get) == slowest
+    assert max(bounds.values()) <= steady <= 1.02 * max(bounds.values())
+    assert not error
