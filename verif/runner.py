@@ -239,18 +239,46 @@ def run_cocotb(component, *, name: str, test_module: str, config: dict | None = 
         test_args = ["--trace-file", str(build_dir / f"{name}.{suffix}")]
     runner = get_runner(sim)
     t0 = time.perf_counter()
-    with _environ(outer):
-        runner.build(sources=sources, build_args=build_args, waves=waves, always=True,
-                     **common)
-    print(f"{sim} build: {time.perf_counter() - t0:.1f} s")
+    # A Verilator model of a large design takes minutes to build, and the same design is
+    # often run again (another keep, another frame set): reuse the model when its sources
+    # and options are those it was built from.
+    stamp, key = build_dir / "model.key", _model_key(sources, build_args, waves)
+    if sim == "verilator" and stamp.is_file() and stamp.read_text() == key \
+            and (build_dir / name).is_file():
+        print(f"{sim} build: reused the model in {build_dir}")
+    else:
+        stamp.unlink(missing_ok=True)
+        with _environ(outer):
+            runner.build(sources=sources, build_args=build_args, waves=waves, always=True,
+                         **common)
+        stamp.write_text(key)
+        print(f"{sim} build: {time.perf_counter() - t0:.1f} s")
     with _environ(outer):
         results = runner.test(
             test_module=test_module, test_dir=SIM_DIR, extra_env=env, waves=waves,
             testcase=testcase, test_args=test_args, results_xml=str(build_dir / "results.xml"),
-            **common)
+            hdl_toplevel_lang="verilog", **common)
     if waves:
         print(f"waveforms: {build_dir}")
     return results
+
+
+def _model_key(sources, build_args, waves: bool) -> str:
+    """A digest of what a simulation model is built from: the sources' text, the options,
+    and the versions of cocotb and the simulator package."""
+    import hashlib
+    from importlib.metadata import PackageNotFoundError, version
+
+    h = hashlib.sha256()
+    for src in sources:
+        h.update(Path(src).read_bytes() + b"\0")
+    h.update(json.dumps([list(map(str, build_args)), bool(waves)]).encode())
+    for pkg in ("cocotb", "verilator"):
+        try:
+            h.update(version(pkg).encode())
+        except PackageNotFoundError:
+            h.update(b"-")
+    return h.hexdigest()
 
 
 def _public_vlt(top: str, public) -> str:
