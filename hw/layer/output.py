@@ -77,7 +77,9 @@ class OutputStage(wiring.Component):
         self.primitive = check_choice("primitive", primitive, PRIMITIVES)
         self.lanes, self.in_bits, self.per_beat = lanes, in_bits, per_beat
         self.max_width, self.max_height, self.max_tiles = max_width, max_height, max_tiles
-        self.memory_bits = 2 * max_tiles * lanes * 32
+        # Two banks of 2**tbits tiles (the bank bit above the tile number addresses them).
+        self.tile_bits = max(1, (max_tiles - 1).bit_length())
+        self.memory_bits = 2 * (1 << self.tile_bits) * lanes * 32
         self.cfg_layout = cfg_layout or data.StructLayout({
             "tiles": range(1, max_tiles + 1), "width": range(max_width + 1),
             "height": range(max_height + 1), "c_out": range(max_c_out + 1), "relu": 1,
@@ -96,7 +98,7 @@ class OutputStage(wiring.Component):
         m = Module()
         lanes, pb = self.lanes, self.per_beat
         slots = lanes // pb
-        tbits = max(1, (self.max_tiles - 1).bit_length())
+        tbits = self.tile_bits
         m.submodules.mem = mem = Memory(shape=lanes * 32, depth=2 << tbits, init=[])
         wr = mem.write_port(granularity=pb * 32)
         rd = mem.read_port(domain="comb")

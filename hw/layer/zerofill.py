@@ -67,7 +67,9 @@ class ZeroFill(wiring.Component):
         self.cols, self.subtiles, self.bits, self.max_n = cols, subtiles, bits, max_n
         self.lanes = cols * subtiles
         self.words = -(-max_n // 32)
-        self.memory_bits = 2 * self.words * 32
+        # Two banks of 2**word_bits words (the bank bit above the word number addresses them).
+        self.word_bits = max(1, (self.words - 1).bit_length())
+        self.memory_bits = 2 * (1 << self.word_bits) * 32
         if z_layout is None:
             z_layout = data.StructLayout({"data": lanes_layout(cols, bits)})
         self.cfg_layout = cfg_layout or data.StructLayout({"n": max_n.bit_length(),
@@ -81,7 +83,7 @@ class ZeroFill(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        wbits = max(1, (self.words - 1).bit_length())
+        wbits = self.word_bits
         m.submodules.mem = mem = Memory(shape=32, depth=2 << wbits, init=[])
         wr, rd = mem.write_port(), mem.read_port(domain="comb")
         full = Signal(2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Signal
+from amaranth.hdl import Cat, Const, Fragment, MemoryInstance, Module, Shape, Signal
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory, ReadPort, WritePort
 from amaranth.lib.wiring import Out
@@ -10,7 +10,7 @@ from amaranth.lib.wiring import Out
 from .ecp5 import PRIMITIVES, dp16kd
 from .params import check_choice, check_int
 
-__all__ = ["BankedMemory", "bank_bits_for"]
+__all__ = ["BankedMemory", "bank_bits_for", "memory_inventory"]
 
 _BRAM_BITS = 16384  # data bits of an ECP5 DP16KD (18 kbit with parity)
 _DP16KD_WIDTH = {16: 18, 8: 9, 4: 4, 2: 2, 1: 1}  # bank bits -> DATA_WIDTH (true dual port)
@@ -166,3 +166,22 @@ class BankedMemory(wiring.Component):
         dp16kd(m, name, ports, 36, "OUTREG", Const(1, 1))
         return out[:hi - lo]
 
+
+
+def memory_inventory(elaboratable) -> dict[str, int]:
+    """Data bits of every memory in the elaborated netlist of ``elaboratable``, by hierarchical
+    name (``"topk.coef_mem"``; a FIFO's storage is a memory too). What a generic build
+    stores, before any mapping to block or LUT RAM; vendor RAM instances (``"ecp5"`` builds)
+    are not memories here, so count a generic build."""
+    out = {}
+
+    def walk(fragment, path):
+        for sub, name, *_ in fragment.subfragments:
+            here = (*path, str(name))
+            if isinstance(sub, MemoryInstance):
+                out[".".join(here)] = Shape.cast(sub._data.shape).width * sub._data.depth
+            else:
+                walk(sub, here)
+
+    walk(Fragment.get(elaboratable, None), ())
+    return out

@@ -106,3 +106,31 @@ def test_steady_cycles_meet_the_slowest_stage(c_in, c_out, keep, slowest):
     assert max(bounds, key=bounds.get) == slowest
     assert max(bounds.values()) <= steady <= 1.02 * max(bounds.values())
     assert not error
+
+
+@pytest.mark.parametrize("params", [
+    SMALL,
+    dict(lanes=24, rows=8, cols=8, subtiles=2, max_c_in=96, max_c_out=40, max_width=64,
+         max_height=32, max_k=512),
+])
+def test_memory_bits_match_the_blocks_formulas(params):
+    """The netlist count of ``WccLayer.memory_bits`` against each block's own figure (the
+    formulas of docs/layer.md), buffer by buffer."""
+    dut = WccLayer(**params)
+    got = dut.memory_bits
+    want = {
+        "frame store (top-k coefficients, codes, scores, histogram)":
+            dut.topk.memory_bits["total"],
+        "kept-column buffer": dut.colbuf.memory_bits,
+        "bitmap (zero-fill)": dut.zerofill.memory_bits,
+        "biases": dut.output.memory_bits,
+        "forward Haar line buffers": dut.forward.line_buffer_bits,
+        "forward Haar output FIFO": dut.forward.fifo_bits,
+        "inverse Haar block store": dut.inverse.buffer_bits,
+        "weights (array PEs)": dut.rows * dut.cols * dut.array.depth * 8,
+    }
+    for name, bits in want.items():
+        assert got[name] == bits, (name, got[name], bits)
+    fifos = [k for k in got if k.startswith("stream FIFOs")]
+    assert len(fifos) == 1 and got[fifos[0]] > 0
+    assert set(got) == set(want) | set(fifos), set(got) ^ set(want)
