@@ -102,18 +102,24 @@ def run_demo(out_dir="build/demo", layer=None, keeps=KEEPS, log=print) -> list[d
             row["hw"].append(res)
             log(f"       hw {getattr(fn, '__name__', 'runner')}: "
                 + ", ".join(f"{kk}={vv}" for kk, vv in res.items()))
-        shown[keep] = (il["out"], il["trace"]["bitmap"], hw_out)
+        shown[keep] = (il["out"], il["trace"]["bitmap"], hw_out, il["trace"]["out"])
         rows.append(row)
     out = Path(out_dir)
     evalplot.figure3(x, out / "figure3_map.png", title=f"{lay['tensor']}@{lay['photo']}")
-    _keep_figure(ref, shown, hp, wp, h, wd, out / "outputs_by_keep.png")
+    verdicts = _keep_figure(ref, shown, hp, wp, h, wd, out / "outputs_by_keep.png")
+    if verdicts:  # what each RTL picture's title says
+        for row, verdict in zip(rows, verdicts, strict=True):
+            row["hw_picture"] = verdict
     log(f"pictures: {out}/figure3_map.png, {out}/outputs_by_keep.png; {time.time() - t0:.1f} s")
     return rows
 
 
-def _keep_figure(ref, shown, hp, wp, h, w, path) -> None:
+def _keep_figure(ref, shown, hp, wp, h, w, path) -> list[str]:
     """Top: the exact conv's strongest output channel and the integer model's at each keep;
-    bottom: the kept positions (bitmap) in the 8x8-block Mallat layout, as a Hp x Wp image."""
+    middle: the kept positions (bitmap) in the 8x8-block Mallat layout, as a Hp x Wp image;
+    bottom (with a hardware runner): the RTL's int8 output. ``shown``: keep -> (dequantized
+    output, bitmap, RTL int8 output or None, golden int8 output). Returns the verdict of each
+    RTL picture ("bit-exact" or "DIFFERS", against the golden int8 output)."""
     from golden.int_haar import from_blocks
 
     from .evalplot import _plt
@@ -121,16 +127,18 @@ def _keep_figure(ref, shown, hp, wp, h, w, path) -> None:
     plt = _plt()
     ch = int(np.argmax(ref.reshape(ref.shape[0], -1).var(axis=1)))
     hw = any(v[2] is not None for v in shown.values())
+    verdicts = []
     nrows = 3 if hw else 2
     fig, axes = plt.subplots(nrows, len(shown) + 1, figsize=(3 * (len(shown) + 1), 3 * nrows))
     lo, hi = float(ref[ch].min()), float(ref[ch].max())
     axes[0, 0].imshow(ref[ch], cmap="gray", vmin=lo, vmax=hi)
     axes[0, 0].set_title(f"exact float conv, ch {ch}", fontsize=9)
-    for i, (keep, (out, bitmap, hw_out)) in enumerate(shown.items(), start=1):
+    for i, (keep, (out, bitmap, hw_out, gold)) in enumerate(shown.items(), start=1):
         axes[0, i].imshow(out[ch], cmap="gray")
         axes[0, i].set_title(f"integer WCC keep {keep:g} (int8)", fontsize=9)
         if hw_out is not None:
-            same = "bit-exact" if np.array_equal(hw_out, out) else "DIFFERS"
+            same = "bit-exact" if np.array_equal(hw_out, gold) else "DIFFERS"
+            verdicts.append(same)
             axes[2, i].imshow(hw_out[ch], cmap="gray")
             axes[2, i].set_title(f"RTL (Verilator) keep {keep:g}: {same}", fontsize=9)
         mask = from_blocks(bitmap.reshape(1, -1, 8, 8), hp, wp)[0]
@@ -142,6 +150,7 @@ def _keep_figure(ref, shown, hp, wp, h, w, path) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
     plt.close(fig)
+    return verdicts
 
 
 def main(args) -> int:

@@ -23,10 +23,15 @@ def test_run_demo_small(tmp_path):
     lines, seen = [], []
 
     def fake_hw(x_int, params, keep, golden_out):
-        # stands in for the simulated accelerator: rerun the spec on what it is given
+        # stands in for the simulated accelerator: rerun the spec on what it is given, and
+        # spoil one pixel at keep 1/2 (its picture must say so)
         seen.append(keep)
-        return {"bit_exact": bool(np.array_equal(wcc_int(x_int, params, keep=keep),
-                                                 golden_out))}
+        out = wcc_int(x_int, params, keep=keep)
+        exact = bool(np.array_equal(out, golden_out))
+        if keep == 0.5:
+            out = out.copy()
+            out[0, 0, 0] ^= 1
+        return {"bit_exact": exact, "out": out}
 
     demo.register_hw_runner(fake_hw)
     try:
@@ -35,6 +40,7 @@ def test_run_demo_small(tmp_path):
         demo.HW_RUNNERS.remove(fake_hw)
     assert seen == [1.0, 0.5, 0.25, 0.125]
     assert all(r["hw"] == [{"bit_exact": True}] for r in rows)
+    assert [r["hw_picture"] for r in rows] == ["bit-exact", "DIFFERS", "bit-exact", "bit-exact"]
     assert [r["k"] for r in rows] == [256, 128, 64, 32]  # 16x16 map
     for r in rows:
         assert r["bits_per_act"] == pytest.approx(8 * r["keep"] + 1 / 48)
