@@ -17,64 +17,31 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import time
 from pathlib import Path
 
 from hw.layer import WccLayer
-from verif.layer_frames import save_frames, stage_signals
-from verif.runner import BUILD, run_cocotb
 from verif.stimulus import ocr_frame
+from wcc.simulate import GEOMETRY, simulate_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "bench"
 TENSOR, PHOTO = "p2o.Add.35", "astronaut"
-GEOMETRY = dict(lanes=24, rows=8, cols=8, subtiles=2)
 
 
 def measure(keep: float, frames: int, size: int, seed: int = 1, stages: bool = True) -> dict:
-    x, params, k = ocr_frame(TENSOR, PHOTO, keep, size=size)
-    c_in, h, w = x.shape
-    c_out = params.weight.shape[0]
-    n = (-(-h // 8) * 8) * (-(-w // 8) * 8)
-    dut = WccLayer(**GEOMETRY, max_c_in=c_in, max_c_out=c_out, max_width=-(-w // 8) * 8,
-                   max_height=-(-h // 8) * 8)
-    # One build per map size (the keep is run-time): a later keep reuses the compiled model
-    # through ccache.
-    name = f"bench_layer_{size}"
-    build = BUILD / name
-    build.mkdir(parents=True, exist_ok=True)
-    save_frames(build / "frames.npz", [(x, params, k)] * frames)
-    os.environ.setdefault("WAVES", "0")  # a whole frame's waveforms: gigabytes, minutes
-    cfg = dict(frames=str(build / "frames.npz"), lanes=dut.lanes, rows=dut.rows, cols=dut.cols,
-               subtiles=dut.subtiles, out_lanes=dut.out_lanes, max_width=dut.max_width,
-               max_height=dut.max_height, max_tiles=dut.max_tiles, seed=seed, stall=0.0,
-               backpressure=0.0, results=str(build / "results.json"), stages=stages)
-    t0 = time.time()
-    run_cocotb(dut, name=name, test_module="tb_layer", config=cfg, simulator="verilator",
-               public=stage_signals() if stages or cfg.get("trace") else ())
-    wall = time.time() - t0
-    res = json.loads((build / "results.json").read_text())
-    ends = res["ends"]
-    steady = ends[-1] - ends[-2] if len(ends) > 1 else ends[-1]
-    dense = dut.dense_cycles(c_in, c_out, n)
-    bounds = dut.stage_cycles(c_in, c_out, n, k)
-    stage_cycles = {name: (f[-1][1] - f[-1][0] + 1) for name, f in res["stages"].items()
-                    if f[-1][0] is not None}
-    return {
-        "layer": f"ocr:{TENSOR}@{PHOTO}", "size": size, "build_and_run_s": wall,
-        "c_in": c_in, "c_out": c_out,
-        "height": h, "width": w, "n": n, "keep": keep, "k": k, "frames": frames,
-        "geometry": GEOMETRY, "cycles_per_frame": steady, "last_output_cycles": ends,
-        "stage_cycles": stage_cycles, "stage_bounds": bounds,
-        "slowest_bound": max(bounds.values()),
-        "steady_over_bound": steady / max(bounds.values()),
-        "dense_cycles": dense, "speedup": dense / steady,
-        "compressed_bytes": n // 8 + k * c_in, "dense_bytes": h * w * c_in,
-        "memory_bits": dut.memory_bits, "sim_s": res["sim_s"],
-        "sim_s_per_frame": res["sim_s"] / frames,
-        "sim_cycles_per_s": ends[-1] / res["sim_s"], "bit_exact": True,
-    }
+    """``frames`` identical frames of the layer at ``keep`` through the RTL
+    (:func:`wcc.simulate.simulate_frames`); fails unless every one is bit-exact."""
+    rec = simulate_frames([ocr_frame(TENSOR, PHOTO, keep, size=size)] * frames,
+                          name=f"bench_layer_{size}", geometry=GEOMETRY, stages=stages,
+                          seed=seed)
+    rec.pop("maps")
+    if not rec["bit_exact"] or rec["error"]:
+        raise AssertionError(f"keep {keep}: not bit-exact with golden.wcc_int "
+                             f"(error {rec['error']}, code {rec['error_code']})")
+    rec.update(layer=f"ocr:{TENSOR}@{PHOTO}", size=size, keep=keep,
+               steady_over_bound=rec["cycles_per_frame"] / rec["slowest_bound"],
+               sim_s_per_frame=rec["sim_s"] / frames, build_and_run_s=rec["sim_wall_s"])
+    return rec
 
 
 def analytic_rows(keep: float = 0.125, photo: str = PHOTO, size: int = 512) -> list[dict]:

@@ -1,12 +1,12 @@
 """cocotb side of the WCC layer test: whole frames against golden.wcc_int, back to back.
 
-Config (from ``sim/test_layer.py``, ``bench/bench_layer.py``, ``wcc simulate``): ``frames``
-(an ``.npz`` written by ``verif.layer_frames.save_frames``), ``lanes``, ``cols``,
-``subtiles``, ``out_lanes``, ``seed``, ``stall``, ``backpressure``, ``results`` (a JSON file:
-per frame the cycle of its last output beat, and the error flags at the end), ``stages``
-(also record, per frame, the first and last handshake cycle of every stage's stream: slower),
-``outputs`` (an ``.npz`` for the output maps), ``strict`` (default true: fail on a mismatch;
-false: only report it, for ``wcc simulate``), ``trace`` (a JSON file for every watched
+Config (``verif.layer_frames.tb_layer_config``, from ``sim/test_layer.py`` and ``wcc
+simulate``): ``frames`` (an ``.npz`` written by ``verif.layer_frames.save_frames``), ``lanes``,
+``cols``, ``subtiles``, ``out_lanes``, ``seed``, ``stall``, ``backpressure``, ``results`` (a
+JSON file: per frame the cycle of its last output beat, and the error flags at the end),
+``stages`` (also record, per frame, the first and last handshake cycle of every stage's stream:
+slower), ``outputs`` (an ``.npz`` for the output maps), ``strict`` (default true: fail on a
+mismatch; false: only report it, for ``wcc simulate``), ``trace`` (a JSON file for every watched
 stream's payloads in the first frame, to locate a mismatch).
 """
 
@@ -18,14 +18,14 @@ import time
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge, with_timeout
 from cocotb.utils import get_sim_time
 
 from hw.layer.config import CONFIG_LAYOUT
 from hw.layer.protocol import output_map
 from hw.layer.sequencer import params_layout
 from hw.lib.layouts import layer_output_layout, pixel_layout
-from verif.cocotb_streams import StreamSink, StreamSource, codec, reset
+from verif.cocotb_streams import StreamSink, StreamSource, reset
 from verif.layer_frames import STAGE_STREAMS, load_frames
 from verif.runner import tb_config
 
@@ -48,27 +48,29 @@ class IdleSource(StreamSource):
     """:class:`StreamSource` without valid gaps that sleeps while ``ready`` is low."""
 
     async def send(self, beats) -> None:
-        pack_beat = codec(self.layout)[0]
         await FallingEdge(self.clk)
         self.valid.value = 1
         for beat in beats:
-            self.payload.value = pack_beat(beat)
+            self.payload.value = self._pack(beat)
             await high_before_edge(self.clk, self.ready)
             await FallingEdge(self.clk)
         self.valid.value = 0
 
 
 class IdleSink(StreamSink):
-    """:class:`StreamSink` without backpressure that sleeps while ``valid`` is low."""
+    """:class:`StreamSink` without backpressure that sleeps while ``valid`` is low; like it,
+    fails after ``timeout_cycles`` cycles (of 10 ns, the clock of ``reset``)."""
 
-    async def collect(self, count: int, *, timeout_cycles: int = 0) -> list:
-        unpack_beat = codec(self.layout)[1]
+    async def collect(self, count: int, *, timeout_cycles: int = 1_000_000) -> list:
+        return await with_timeout(self._collect(count), 10 * timeout_cycles, "ns")
+
+    async def _collect(self, count: int) -> list:
         got = []
         await FallingEdge(self.clk)
         self.ready.value = 1
         while len(got) < count:
             await high_before_edge(self.clk, self.valid)
-            got.append(unpack_beat(int(self.payload.value)))
+            got.append(self._unpack(int(self.payload.value)))
             await FallingEdge(self.clk)
         self.ready.value = 0
         self.beats.extend(got)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from hw.layer import ErrorCode, WccLayer
-from verif.layer_frames import save_frames
+from verif.layer_frames import save_frames, tb_layer_config
 from verif.runner import BUILD, run_cocotb, waves_enabled
 from verif.stimulus import layer_frame, ocr_frame
 
@@ -24,11 +24,8 @@ def run(name, params: dict, frames, *, seed, stall=0.0, backpressure=0.0, error=
     build = BUILD / name
     build.mkdir(parents=True, exist_ok=True)
     save_frames(build / "frames.npz", frames)
-    cfg = dict(frames=str(build / "frames.npz"), lanes=dut.lanes, rows=dut.rows, cols=dut.cols,
-               subtiles=dut.subtiles, out_lanes=dut.out_lanes, max_width=dut.max_width,
-               max_height=dut.max_height, max_tiles=dut.max_tiles, seed=seed, stall=stall,
-               backpressure=backpressure, results=str(build / "results.json"), error=error,
-               error_code=error_code)
+    cfg = tb_layer_config(dut, build, seed=seed, stall=stall, backpressure=backpressure,
+                          error=error, error_code=error_code)
     run_cocotb(dut, name=name, test_module="tb_layer", config=cfg, simulator=simulator,
                public=(), waves=waves)
 

@@ -16,7 +16,7 @@ import numpy as np
 from golden.int_model import IntParams, wcc_int
 from hw.layer.protocol import config_beat, padded_positions, param_beats, pixel_beats
 
-__all__ = ["STAGE_STREAMS", "load_frames", "save_frames", "stage_signals"]
+__all__ = ["STAGE_STREAMS", "load_frames", "save_frames", "stage_signals", "tb_layer_config"]
 
 #: The streams ``sim/tb_layer.py`` watches to time each stage: (instance below the
 #: toplevel, or None for the toplevel's own port; stream name).
@@ -24,6 +24,19 @@ STAGE_STREAMS = {"pixels in": (None, "x"), "forward Haar out": ("forward", "o"),
                  "top-k in": ("topk", "i"), "top-k columns out": ("topk", "cols"),
                  "array x": ("array", "x"), "array y": ("array", "y"),
                  "inverse Haar in": ("inverse", "i"), "pixels out": (None, "o")}
+
+
+def tb_layer_config(dut, build, *, seed: int, stall: float = 0.0, backpressure: float = 0.0,
+                    **options) -> dict:
+    """The configuration of ``sim/tb_layer.py`` for ``dut`` (a WccLayer) whose frames are in
+    ``build/frames.npz`` (:func:`save_frames`), its results going to ``build/results.json``;
+    ``options`` are the testbench's other keys (``stages``, ``outputs``, ``strict``,
+    ``trace``, ``error``, ``error_code``)."""
+    return dict(frames=str(build / "frames.npz"), lanes=dut.lanes, rows=dut.rows,
+                cols=dut.cols, subtiles=dut.subtiles, out_lanes=dut.out_lanes,
+                max_width=dut.max_width, max_height=dut.max_height, max_tiles=dut.max_tiles,
+                seed=seed, stall=stall, backpressure=backpressure,
+                results=str(build / "results.json"), **options)
 
 
 def stage_signals() -> list[tuple[str, str]]:

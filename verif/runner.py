@@ -237,21 +237,25 @@ def run_cocotb(component, *, name: str, test_module: str, config: dict | None = 
         # The model writes its waves to the working folder (sim/ here) unless told.
         suffix = "fst" if "--trace-fst" in build_args else "vcd"
         test_args = ["--trace-file", str(build_dir / f"{name}.{suffix}")]
+    # cocotb's runner lets $WAVES override its waves argument: say the same thing in both.
+    outer["WAVES"] = "1" if waves else "0"
     runner = get_runner(sim)
     t0 = time.perf_counter()
     # A Verilator model of a large design takes minutes to build, and the same design is
     # often run again (another keep, another frame set): reuse the model when its sources
     # and options are those it was built from.
-    stamp, key = build_dir / "model.key", _model_key(sources, build_args, waves)
-    if sim == "verilator" and stamp.is_file() and stamp.read_text() == key \
-            and (build_dir / name).is_file():
+    # (Icarus builds in seconds: it always builds.)
+    stamp = build_dir / "model.key"
+    key = _model_key(sources, build_args, waves) if sim == "verilator" else None
+    if key and stamp.is_file() and stamp.read_text() == key and (build_dir / name).is_file():
         print(f"{sim} build: reused the model in {build_dir}")
     else:
         stamp.unlink(missing_ok=True)
         with _environ(outer):
             runner.build(sources=sources, build_args=build_args, waves=waves, always=True,
                          **common)
-        stamp.write_text(key)
+        if key:
+            stamp.write_text(key)
         print(f"{sim} build: {time.perf_counter() - t0:.1f} s")
     with _environ(outer):
         results = runner.test(

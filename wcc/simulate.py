@@ -19,7 +19,6 @@ layer shape reuse it.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import time
@@ -52,7 +51,7 @@ def simulate_frames(frames, *, name: str = "wcc_layer", geometry=None, stages: b
     sized for them; returns the record (outputs included as ``maps``)."""
     from hw.layer import WccLayer
     from hw.layer.protocol import padded_positions
-    from verif.layer_frames import save_frames, stage_signals
+    from verif.layer_frames import save_frames, stage_signals, tb_layer_config
     from verif.runner import BUILD, run_cocotb
 
     x, params, k = frames[0]
@@ -64,16 +63,12 @@ def simulate_frames(frames, *, name: str = "wcc_layer", geometry=None, stages: b
     build = BUILD / name
     build.mkdir(parents=True, exist_ok=True)
     golden = save_frames(build / "frames.npz", frames)
-    cfg = dict(frames=str(build / "frames.npz"), lanes=dut.lanes, rows=dut.rows, cols=dut.cols,
-               subtiles=dut.subtiles, out_lanes=dut.out_lanes, max_width=dut.max_width,
-               max_height=dut.max_height, max_tiles=dut.max_tiles, seed=seed, stall=0.0,
-               backpressure=0.0, results=str(build / "results.json"), stages=stages,
-               outputs=str(build / "outputs.npz"), strict=False,
-               trace=str(build / "trace.json") if trace else None)
-    os.environ["WAVES"] = "1" if waves else "0"
+    cfg = tb_layer_config(dut, build, seed=seed, stages=stages,
+                          outputs=str(build / "outputs.npz"), strict=False,
+                          trace=str(build / "trace.json") if trace else None)
     t0 = time.time()
     run_cocotb(dut, name=name, test_module="tb_layer", config=cfg, simulator="verilator",
-               public=stage_signals() if stages or cfg.get("trace") else ())
+               public=stage_signals() if stages or trace else (), waves=waves)
     wall = time.time() - t0
     res = json.loads((build / "results.json").read_text())
     outs = np.load(build / "outputs.npz")
@@ -149,6 +144,7 @@ def expected_streams(dut, x, params, k) -> dict:
 def locate_mismatch(dut, trace: dict, x, params, k) -> str | None:
     """The first stage (in data-path order) whose recorded stream differs from golden, or
     ``None``. ``trace``: the payload integers ``sim/tb_layer.py`` recorded per stream."""
+    from hw.layer.protocol import padded_positions
     from hw.lib.layouts import (
         accumulator_layout,
         coef_layout,
@@ -159,7 +155,7 @@ def locate_mismatch(dut, trace: dict, x, params, k) -> str | None:
     from verif.cocotb_streams import unpack
 
     exp = expected_streams(dut, x, params, k)
-    n = -(-x.shape[1] // 8) * 8 * (-(-x.shape[2] // 8) * 8)
+    n = padded_positions(x.shape[1], x.shape[2], params.levels)
     layouts = {
         "forward Haar out": coef_layout(dut.lanes, dut.coef_bits, dut.forward.pbits),
         "top-k in": dut.topk.i.payload.shape(),
