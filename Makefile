@@ -18,8 +18,8 @@ help:
 	@echo "make demo       a real OCR layer through the integer model and the simulated RTL (Verilator), report and pictures in build/demo/"
 	@echo "make bench      benchmarks -> build/bench/*.json (cycles, utilization, area, Fmax)"
 	@echo "make synth      Yosys + nextpnr (ECP5-85F, iCE40-UP5K) -> synth/report.{md,json}"
-	@echo "make verilog    Verilog of every module -> build/verilog/"
-	@echo "make bitstream  ULX3S (ECP5-85F) bitstream with a UART host link"
+	@echo "make verilog    Verilog of every registered configuration -> build/verilog/"
+	@echo "make bitstream  ULX3S (ECP5-85F) bitstream: the requantizer behind a UART (~1 min)"
 	@echo "make regress    long regressions (pytest -m slow)"
 	@echo "make lint       ruff, and verilator --lint-only -Wall on every module's Verilog"
 
@@ -68,6 +68,7 @@ bench: sysdeps $(STAMP)
 	@mkdir -p build/bench
 	@for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 	$(PY) bench/collect.py
+	$(PY) bench/readme.py --publish --write
 
 verilog: $(STAMP)
 	$(PY) -m synth.verilog

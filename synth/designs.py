@@ -2,7 +2,8 @@
 
 Each :class:`Design` names an Amaranth component class by import path and lists
 :class:`Config` entries (constructor keyword arguments plus the devices to build for).
-The first config is the default, used by ``make verilog`` and the lint test. A design whose
+The first config is the default, the one the lint test checks; ``make verilog`` writes every
+config, ``wcc verilog`` any parameters. A design whose
 module does not import yet (or whose constructor rejects the listed parameters) is skipped
 with a printed note, so the flow keeps working while blocks are being written.
 """
@@ -47,11 +48,18 @@ class Design:
         ``"package.module:Class"`` of the component.
     configs : tuple of Config
         Parameter sets; ``configs[0]`` is the default.
+    title : str
+        One line saying what the module is (the generated Verilog's header).
+    kwargs_of : str, optional
+        ``"package.module:Class"`` whose constructor takes the target's ``**kwargs``
+        (the lane-split builders forward them to the Haar unit).
     """
 
     module: str
     target: str
     configs: tuple[Config, ...]
+    title: str = ""
+    kwargs_of: str | None = None
 
     @property
     def default(self) -> Config:
@@ -65,24 +73,24 @@ DESIGNS: tuple[Design, ...] = (
         # The LUT-RAM output FIFO does not route at 4 and 8 lanes (docs/haar.md).
         Config({"lanes": 4, "max_width": 128, "max_height": 128, "fifo_memory": "ecp5"}),
         Config({"lanes": 8, "max_width": 128, "max_height": 128, "fifo_memory": "ecp5"}),
-    )),
+    ), title="forward 2-D Haar transform, streaming, adds and shifts only"),
     Design("haar_inverse", "hw.haar:HaarInverse", (
         Config({"lanes": 1, "max_width": 128, "max_height": 128}, (ECP5, ICE40)),
         Config({"lanes": 4, "max_width": 128, "max_height": 128}),
         Config({"lanes": 8, "max_width": 128, "max_height": 128}),
-    )),
+    ), title="inverse 2-D Haar transform, streaming"),
     # The units at 4 and 8 lanes built as lane slices (hw/haar/lane_split.py, docs/haar.md). The
-    # first config is only for lint and `make verilog` (no device: Verilator has no DP16KD).
+    # first config is for lint and `make verilog` only (no device: Verilator has no DP16KD).
     Design("haar_forward_split", "hw.haar:split_forward", (
         Config({"lanes": 4, "parts": 2, "max_width": 128, "max_height": 128}, ()),
         Config({"lanes": 4, "parts": 4, "max_width": 128, "max_height": 128,
                 "fifo_memory": "ecp5"}),
         Config({"lanes": 8, "parts": 8, "max_width": 128, "max_height": 128,
                 "fifo_memory": "ecp5"}),
-    )),
+    ), title="forward Haar unit built as lane slices", kwargs_of="hw.haar:HaarForward"),
     Design("haar_inverse_split", "hw.haar:split_inverse", (
         Config({"lanes": 8, "parts": 8, "max_width": 128, "max_height": 128}),
-    )),
+    ), title="inverse Haar unit built as lane slices", kwargs_of="hw.haar:HaarInverse"),
     Design("topk", "hw.topk:TopK", (
         Config({"lanes": 16, "max_n": 4096}),
         Config({"lanes": 32, "max_n": 4096}),
@@ -90,22 +98,35 @@ DESIGNS: tuple[Design, ...] = (
         # DP16KD with its output register and MULT18X18D with its pipeline registers:
         # checked by synthesis only (the simulated build is the portable one above).
         Config({"lanes": 16, "max_n": 4096, "primitive": "ecp5"}),
-    )),
+    ), title="joint top-k selector (score, histogram threshold, bitmap)"),
     Design("systolic", "hw.systolic:SystolicArray", (
-        # The default (lint, make verilog) is the portable build; on ECP5 the PE multipliers
+        # The default (lint) is the portable build; on ECP5 the PE multipliers
         # are MULT18X18D with their registers (sim/test_systolic.py simulates that build).
         Config({"rows": 2, "cols": 2}, (ICE40,)),
         Config({"rows": 4, "cols": 4, "primitive": "ecp5"}),
         Config({"rows": 8, "cols": 8, "primitive": "ecp5"}),
-    )),
+    ), title="int8 systolic 1x1 convolution array"),
     Design("requant", "hw.requant:Requantizer", (
-        # Default (lint, make verilog): the portable build. On ECP5 the partial products are
+        # Default (lint): the portable build. On ECP5 the partial products are
         # MULT18X18D with their registers (sim/test_requant.py simulates that build);
         # 8 lanes of int16 is what follows an 8 x 8 systolic array.
         Config({"lanes": 1}, (ICE40,)),
         Config({"lanes": 1, "primitive": "ecp5"}),
         Config({"lanes": 8, "out_width": 16, "primitive": "ecp5"}),
-    )),
+    ), title="gemmlowp-exact requantizer (multiplier, shift, saturation)"),
+    Design("layer", "hw.layer:WccLayer", (
+        # A small build for lint (the full ones take minutes to convert and no synthesis
+        # flow is registered for them yet); then the build the README measures
+        # (bench/bench_layer.py, p2o.Add.35: 48 channels at 128 x 128) and one whose
+        # memories fit an ECP5-85F (64 x 64, max_k = N/4: 2.76 Mbit).
+        Config({"lanes": 4, "rows": 2, "cols": 2, "subtiles": 1, "max_c_in": 8,
+                "max_c_out": 8, "max_width": 16, "max_height": 16}, ()),
+        Config({"lanes": 24, "rows": 8, "cols": 8, "subtiles": 2, "max_c_in": 48,
+                "max_c_out": 48, "max_width": 128, "max_height": 128}, ()),
+        Config({"lanes": 24, "rows": 8, "cols": 8, "subtiles": 2, "max_c_in": 48,
+                "max_c_out": 48, "max_width": 64, "max_height": 64, "max_k": 1024,
+                "primitive": "ecp5"}, ()),
+    ), title="integrated WCC layer (Haar, top-k, int8 1x1 array, zero-fill, inverse Haar)"),
 )
 
 

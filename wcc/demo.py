@@ -20,7 +20,8 @@ reports:
 * SQNR (dB) against the exact float conv, for the float reference, the integer model's int8
   output and its ``v`` stage (before output requantization).
 
-Pictures go to ``build/demo/`` (``--out``). Hardware hook: callables in :data:`HW_RUNNERS`
+The report (``report.md``, Markdown with the pictures) and the pictures go to ``build/demo/``
+(``--out``). Hardware hook: callables in :data:`HW_RUNNERS`
 (``register_hw_runner``) are called as ``f(x_int8, params, keep, golden_out_int8)`` and return a
 dict of extra report lines (e.g. the simulated accelerator's output and its cycle count); the
 demo prints them and says whether the output matched the golden model bit for bit.
@@ -153,6 +154,34 @@ def _keep_figure(ref, shown, hp, wp, h, w, path) -> list[str]:
     return verdicts
 
 
+def markdown_report(lay: dict, rows: list[dict], lines: list[str]) -> str:
+    """The demo's report as Markdown: the layer, a table per keep (with the RTL's figures
+    when it ran), the two pictures (beside the report) and the printed log."""
+    hw = any(r["hw"] for r in rows)
+    head = ["keep", "k", "bits/act", "GBOPs", "vs dense", "SQNR float dB", "SQNR int8 dB",
+            "SQNR int v dB"] + (["RTL bit-exact", "RTL cycles/frame", "speedup vs dense"]
+                                if hw else [])
+    out = [f"# WCC demo: {lay['tensor']} on {lay['photo']} at {lay['size']} px", "",
+           lines[0], "", lines[1], "",
+           "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [f"{r['keep']:g}", str(r["k"]), f"{r['bits_per_act']:.3f}",
+                 f"{r['bops']['total'] / 1e9:.3f}", f"{r['bops_ratio']:.3f}",
+                 f"{r['sqnr_float']:.2f}", f"{r['sqnr_int']:.2f}", f"{r['sqnr_int_v']:.2f}"]
+        if hw:
+            h = r["hw"][0] if r["hw"] else {}
+            cells += [{True: "yes", False: "NO"}.get(h.get("bit_exact"), "-"),
+                      str(h.get("cycles_per_frame", "-")), str(h.get("speedup", "-"))]
+        out.append("| " + " | ".join(cells) + " |")
+    out += ["", "SQNR against the exact float convolution; bits/act counts the kept int8 "
+            "coefficients and the bitmap; BOPs as in `wcc/demo.py`.", "",
+            "![the input map and its Haar coefficients](figure3_map.png)", "",
+            "![the output at each keep, the kept positions"
+            + (", the RTL's output" if hw else "") + "](outputs_by_keep.png)", "",
+            "## Log", "", "```", *lines, "```", ""]
+    return "\n".join(out)
+
+
 def main(args) -> int:
     """The ``demo`` subcommand."""
     layer = dict(size=args.size) if args.size else None
@@ -167,8 +196,8 @@ def main(args) -> int:
         lines.append(msg)
 
     rows = run_demo(args.out, layer, log=log)
-    report = Path(args.out) / "report.txt"
-    report.write_text("\n".join(lines) + "\n")
+    report = Path(args.out) / "report.md"
+    report.write_text(markdown_report(dict(LAYER, **(layer or {})), rows, lines))
     print(f"report: {report}")
     bad = [r["keep"] for r in rows if r["sqnr_float"] - r["sqnr_int"] > 1.5]
     if bad:
@@ -178,10 +207,14 @@ def main(args) -> int:
 
 def add_parser(subparsers) -> None:
     """Register ``wcc demo``."""
+    from .args import photo_side
+
     p = subparsers.add_parser("demo", help="a real OCR layer through the integer model",
                               description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", default="build/demo", help="picture folder (default build/demo)")
-    p.add_argument("--size", type=int, help="photo side, a multiple of 32 (default 512)")
+    p.add_argument("--out", default="build/demo",
+                   help="folder of the report and pictures (default build/demo)")
+    p.add_argument("--size", type=photo_side,
+                   help="photo side, a multiple of 32 in [32, 1024] (default 512)")
     p.add_argument("--hw", action="store_true",
                    help="also run each keep through the RTL of the WCC layer (Verilator)")
     p.set_defaults(func=main)

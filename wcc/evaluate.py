@@ -201,26 +201,26 @@ def sqnr_markdown(rows) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _csv(text, cast=str):
-    return [cast(t) for t in text.split(",") if t.strip()]
-
-
 def main(args) -> int:
     """The ``eval`` subcommand."""
     from . import evalplot
+    from .args import UsageError
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     if args.sqnr_table:
-        rows = sqnr_table(size=128 if args.quick else 512,
-                          **({"maps": _csv(args.maps)} if args.maps else {}))
+        if args.bits:
+            raise UsageError("--sqnr-table measures the four keeps of the demo: drop --bits")
+        size = args.size or (128 if args.quick else 512)
+        out.mkdir(parents=True, exist_ok=True)
+        rows = sqnr_table(size=size, **({"maps": args.maps} if args.maps else {}))
         md = sqnr_markdown(rows)
         (out / "sqnr_table.md").write_text(md)
         print(json.dumps(rows, indent=1) if args.json else md, end="" if not args.json else "\n")
         return 0
-    maps = _csv(args.maps) if args.maps else list(QUICK_MAPS if args.quick else DEFAULT_MAPS)
-    bits = _csv(args.bits, int) if args.bits else ([1, 2, 8] if args.quick else list(range(1, 9)))
+    maps = args.maps or list(QUICK_MAPS if args.quick else DEFAULT_MAPS)
+    bits = args.bits or ([1, 2, 8] if args.quick else list(range(1, 9)))
     size = args.size or (64 if args.quick else 256)
+    out.mkdir(parents=True, exist_ok=True)
     recs = run_eval(maps, bits, size)
     claim = claim_summary(recs)
     settings = dict(maps=maps, bits=bits, size=size, levels=3, coef_bits=8, weight_bits=8)
@@ -240,11 +240,19 @@ def main(args) -> int:
 
 def add_parser(subparsers) -> None:
     """Register ``wcc eval``."""
+    from .args import bits_list, map_help, map_list, photo_side
+
     p = subparsers.add_parser("eval", help="uniform quantization vs WCC on real feature maps",
-                              description=__doc__.split("\n\n")[0])
-    p.add_argument("--maps", help="comma-separated map specs: ocr:TENSOR@PHOTO, photo:PHOTO")
-    p.add_argument("--bits", help="comma-separated effective bit rates (default 1..8)")
-    p.add_argument("--size", type=int, help="photo side in pixels (default 256, quick 64)")
+                              description=__doc__.split("\n\n")[0],
+                              epilog_fn=lambda: map_help())
+    p.add_argument("--maps", type=map_list, metavar="SPEC[,SPEC...]",
+                   help="comma-separated map specs: ocr:TENSOR@PHOTO, photo:PHOTO "
+                        "(names below; default: 6 OCR tensors on 3 photos and 3 photos)")
+    p.add_argument("--bits", type=bits_list, metavar="B[,B...]",
+                   help="comma-separated effective bit rates in 1..8 (default 1..8)")
+    p.add_argument("--size", type=photo_side,
+                   help="photo side in pixels, a multiple of 32 in [32, 1024] (default 256, "
+                        "--quick 64; --sqnr-table 512, with --quick 128)")
     p.add_argument("--out", default="build/eval", help="output folder (default build/eval)")
     p.add_argument("--quick", action="store_true", help="2 small maps, bits 1,2,8")
     p.add_argument("--json", action="store_true", help="print the results as JSON")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -31,18 +30,14 @@ GEOMETRY = dict(lanes=24, rows=8, cols=8, subtiles=2)
 
 def parse_layer(spec: str) -> tuple[str, str]:
     """``ocr:TENSOR@PHOTO`` -> (tensor, photo); ValueError naming the option otherwise."""
-    from . import data
+    import argparse
 
-    if not spec.startswith("ocr:") or "@" not in spec:
-        raise ValueError(f"--layer must be ocr:TENSOR@PHOTO, got {spec!r}")
-    tensor, photo = spec[4:].split("@", 1)
-    names = [t for t, *_ in data.ocr_spatial_layers()]
-    if tensor not in names:
-        raise ValueError(f"--layer tensor must be one of {', '.join(names)}, got {tensor!r}")
-    if photo not in data.list_photos():
-        raise ValueError(f"--layer photo must be one of {', '.join(data.list_photos())}, "
-                         f"got {photo!r}")
-    return tensor, photo
+    from .args import layer_spec
+
+    try:
+        return layer_spec(spec)
+    except argparse.ArgumentTypeError as exc:
+        raise ValueError(f"--layer {exc}") from None
 
 
 def simulate_frames(frames, *, name: str = "wcc_layer", geometry=None, stages: bool = True,
@@ -200,15 +195,7 @@ def report(rec: dict, log=print) -> None:
 def main(args) -> int:
     from verif.stimulus import ocr_frame
 
-    try:
-        tensor, photo = parse_layer(args.layer)
-        if not 0 < args.keep <= 1:
-            raise ValueError(f"--keep must be in (0, 1], got {args.keep}")
-        if args.size % 32 or not 32 <= args.size <= 1024:
-            raise ValueError(f"--size must be a multiple of 32 in [32, 1024], got {args.size}")
-    except ValueError as exc:
-        print(f"wcc simulate: error: {exc}", file=sys.stderr)
-        return 2
+    tensor, photo = args.layer
     frame = ocr_frame(tensor, photo, args.keep, size=args.size)
     safe = f"{tensor}_{photo}_{args.size}".replace(".", "_")
     rec = simulate_frames([frame] * args.frames, name=f"simulate_{safe}",
@@ -217,7 +204,7 @@ def main(args) -> int:
         # Again, one frame, with every stage's stream recorded: which one goes wrong first.
         again = simulate_frames([frame], name=f"simulate_{safe}", stages=False, trace=True)
         rec["first_bad_stage"] = again["first_bad_stage"]
-    rec["layer"] = args.layer
+    rec["layer"] = f"ocr:{tensor}@{photo}"
     rec["keep"] = args.keep
     maps = rec.pop("maps")
     if args.dump:
@@ -240,14 +227,22 @@ def main(args) -> int:
 
 def add_parser(subparsers) -> None:
     """Register ``wcc simulate``."""
+    from .args import int_in, keep, layer_spec, map_help, photo_side
+
     p = subparsers.add_parser("simulate", help="a real layer through the RTL (Verilator)",
-                              description=__doc__.split("\n\n")[0])
-    p.add_argument("--layer", default="ocr:p2o.Add.35@astronaut",
-                   help="ocr:TENSOR@PHOTO (default ocr:p2o.Add.35@astronaut)")
-    p.add_argument("--keep", type=float, default=0.25, help="keep ratio in (0, 1]")
-    p.add_argument("--size", type=int, default=512, help="photo side (default 512)")
-    p.add_argument("--frames", type=int, default=2,
-                   help="identical frames back to back (default 2: the second is steady)")
+                              description=__doc__.split("\n\n")[0],
+                              epilog_fn=lambda: map_help(spatial_only=True))
+    p.add_argument("--layer", type=layer_spec, default="ocr:p2o.Add.35@astronaut",
+                   metavar="ocr:TENSOR@PHOTO",
+                   help="a spatial 1x1 layer of the OCR model on a photo (names below; "
+                        "default ocr:p2o.Add.35@astronaut)")
+    p.add_argument("--keep", type=keep, default=0.25, help="keep ratio in (0, 1] (default "
+                   "%(default)s)")
+    p.add_argument("--size", type=photo_side, default=512,
+                   help="photo side, a multiple of 32 in [32, 1024] (default %(default)s)")
+    p.add_argument("--frames", type=int_in(1, 64), default=2,
+                   help="identical frames back to back, 1..64 (default 2: the second is "
+                        "steady)")
     p.add_argument("--json", action="store_true", help="print the record as JSON")
     p.add_argument("--dump", metavar="DIR", help="write the record and the output map")
     p.add_argument("--vcd", metavar="FILE", help="keep the waveforms and copy them to FILE")

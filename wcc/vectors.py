@@ -23,6 +23,7 @@ from golden.int_model import wcc_int
 from golden.topk import code_bits, layer_score_bits, pack_bitmap
 
 DEFAULT_CONFIG = dict(c_in=8, c_out=8, height=16, width=16, levels=3, keep=0.25, relu=False)
+DEFAULT_SEED = 0
 
 
 def random_layer(config: dict, seed: int):
@@ -100,25 +101,49 @@ def write_vectors(outdir, config: dict | None = None, seed: int = 0, layer=None)
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("vectors", help="write test vectors (npz + $readmemh hex) of every stage")
+    from .args import int_in, keep, map_help, ocr_tensor
+
+    p = sub.add_parser(
+        "vectors", help="write test vectors (npz + $readmemh hex) of every stage",
+        description="Write the test vectors of one layer: every stage of the integer model "
+                    "(golden.wcc_int with trace) as vectors.npz, one $readmemh .hex file per "
+                    "stage and manifest.json (shapes, orders, bit widths, parameters). The "
+                    "layer is random (--c-in, --c-out, --height, --width, --seed) or a real "
+                    "OCR layer (--ocr TENSOR, on the astronaut photo at 512: its sizes come "
+                    "from the model).",
+        epilog_fn=lambda: map_help())
     p.add_argument("--out", default="build/vectors", help="output folder (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    for key in ("c_in", "c_out", "height", "width", "levels"):
-        p.add_argument(f"--{key.replace('_', '-')}", type=int, default=DEFAULT_CONFIG[key])
-    p.add_argument("--keep", type=float, default=DEFAULT_CONFIG["keep"])
-    p.add_argument("--relu", action="store_true")
-    p.add_argument("--ocr", metavar="TENSOR", help="use a real OCR layer (e.g. p2o.Add.35)")
+    p.add_argument("--seed", type=int_in(0, 2**32 - 1),
+                   help=f"random seed of the random layer (default {DEFAULT_SEED})")
+    for key, hi in (("c_in", 4096), ("c_out", 4096), ("height", 4096), ("width", 4096)):
+        p.add_argument(f"--{key.replace('_', '-')}", type=int_in(1, hi), metavar="N",
+                       help=f"random layer's {key} in [1, {hi}] (default {DEFAULT_CONFIG[key]})")
+    p.add_argument("--levels", type=int_in(1, 4), default=DEFAULT_CONFIG["levels"],
+                   help="Haar levels, 1..4 (default %(default)s)")
+    p.add_argument("--keep", type=keep, default=DEFAULT_CONFIG["keep"],
+                   help="keep ratio in (0, 1] (default %(default)s)")
+    p.add_argument("--relu", action="store_true", help="ReLU at the output")
+    p.add_argument("--ocr", metavar="TENSOR", type=ocr_tensor,
+                   help="a real OCR layer instead of a random one (e.g. p2o.Add.35)")
     p.set_defaults(func=_run)
 
 
 def _run(args) -> int:
-    cfg = dict(c_in=args.c_in, c_out=args.c_out, height=args.height, width=args.width,
-               levels=args.levels, keep=args.keep, relu=args.relu)
+    from .args import UsageError
+
+    sizes = {k: getattr(args, k) for k in ("c_in", "c_out", "height", "width")}
+    given = [f"--{k.replace('_', '-')}" for k, v in sizes.items() if v is not None]
+    if args.ocr and (given or args.seed is not None):
+        raise UsageError(f"--ocr takes its sizes from the model: drop "
+                         f"{', '.join(given + (['--seed'] if args.seed is not None else []))}")
+    cfg = dict(DEFAULT_CONFIG, levels=args.levels, keep=args.keep, relu=args.relu,
+               **{k: v for k, v in sizes.items() if v is not None})
+    seed = DEFAULT_SEED if args.seed is None else args.seed
     layer = None
     if args.ocr:
         from .data import ocr_layer
 
         layer = ocr_layer(args.ocr)
-    m = write_vectors(args.out, cfg, args.seed, layer=layer)
-    print(f"seed {args.seed}: k = {m['k']}, {len(m['files'])} stages written to {args.out}")
+    m = write_vectors(args.out, cfg, seed, layer=layer)
+    print(f"seed {seed}: k = {m['k']}, {len(m['files'])} stages written to {args.out}")
     return 0

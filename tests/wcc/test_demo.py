@@ -56,3 +56,11 @@ def test_cli_demo(tmp_path, capsys):
     assert cli.main(["demo", "--size", "64", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "p2o.Add.35" in out and out.count("\n") >= 7
+    assert f"report: {tmp_path / 'report.md'}" in out
+    report = (tmp_path / "report.md").read_text()
+    assert report.startswith("# WCC demo: p2o.Add.35 on astronaut at 64 px")
+    table = [ln for ln in report.splitlines() if ln.startswith("| ")]
+    assert len(table) == 1 + 4 and "RTL" not in table[0]  # header and one row per keep
+    assert [ln.split(" | ")[0] for ln in table[1:]] == ["| 1", "| 0.5", "| 0.25", "| 0.125"]
+    for picture in ("figure3_map.png", "outputs_by_keep.png"):
+        assert f"]({picture})" in report and (tmp_path / picture).exists()

@@ -14,8 +14,7 @@ from hw.lib.layouts import (
 )
 from verif.cocotb_streams import pack
 from verif.stimulus import layer_frame
-from wcc import cli
-from wcc.simulate import expected_streams, locate_mismatch
+from wcc.simulate import expected_streams, locate_mismatch, parse_layer
 
 SMALL = dict(lanes=4, rows=2, cols=2, subtiles=2, max_c_in=12, max_c_out=10, max_width=24,
              max_height=16)
@@ -54,12 +53,9 @@ def test_locator_names_the_first_differing_stage():
         assert locate_mismatch(dut, bad, x, params, k) == name
 
 
-@pytest.mark.parametrize("argv,msg", [
-    (["--layer", "p2o.Add.35@astronaut"], "--layer must be ocr:TENSOR@PHOTO"),
-    (["--layer", "ocr:nope@astronaut"], "--layer tensor must be one of"),
-    (["--layer", "ocr:p2o.Add.35@nope"], "--layer photo must be one of"),
-    (["--keep", "0"], "--keep must be in (0, 1]"),
-    (["--size", "100"], "--size must be a multiple of 32")])
-def test_bad_options(argv, msg, capsys):
-    assert cli.main(["simulate", *argv]) == 2
-    assert msg in capsys.readouterr().err
+def test_parse_layer():
+    assert parse_layer("ocr:p2o.Add.35@astronaut") == ("p2o.Add.35", "astronaut")
+    with pytest.raises(ValueError, match=r"--layer must be ocr:TENSOR@PHOTO, got 'x'"):
+        parse_layer("x")
+    with pytest.raises(ValueError, match=r"--layer unknown photo 'nope'"):
+        parse_layer("ocr:p2o.Add.35@nope")

@@ -1,0 +1,194 @@
+"""The README's measured tables, rendered from the committed benchmark records.
+
+Each table sits in ``README.md`` between two markers naming it and its record::
+
+    <!-- table layer-cycles: bench/records/layer.json -->
+    | keep | k | ... |
+    <!-- end layer-cycles -->
+
+``make bench`` copies the records it wrote (``build/bench/<name>.json``) to
+``bench/records/`` and rewrites these tables (``python bench/readme.py --write``);
+``tests/bench/test_readme.py`` renders them again from the committed records and fails on any
+difference, so a figure in a table is the figure in its record. A table appears once in the
+README: the other places that need a figure point to the table.
+
+    .venv/bin/python bench/readme.py [--write | --check] [--publish]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORDS = ROOT / "bench" / "records"
+BUILD = ROOT / "build" / "bench"
+README = ROOT / "README.md"
+
+_MARK = re.compile(r"<!-- table (?P<name>[\w-]+): (?P<record>\S+) -->\n(?P<body>.*?)"
+                   r"<!-- end (?P=name) -->\n", re.S)
+
+
+def _load(name: str):
+    return json.loads((RECORDS / f"{name}.json").read_text())
+
+
+def _n(value: int) -> str:
+    """An integer with thin groups of three digits, as the README writes long counts."""
+    return f"{value:,}".replace(",", " ")
+
+
+def layer_cycles(rows) -> str:
+    lines = ["| keep | k | cycles / frame (steady state) | slowest stage bound | ratio | "
+             "dense baseline | speedup | compressed / dense bytes | sim s / frame | "
+             "build + run s |", "| --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |"]
+    for r in rows:
+        lines.append(f"| {r['keep']} | {r['k']} | {r['cycles_per_frame']} | "
+                     f"{r['slowest_bound']} | {r['steady_over_bound']:.3f} | "
+                     f"{r['dense_cycles']} | **{r['speedup']:.2f}x** | "
+                     f"{r['compressed_bytes']} / {r['dense_bytes']} | "
+                     f"{r['sim_s_per_frame']:.1f} | {r['build_and_run_s']:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def layer_stages(rows) -> str:
+    names = list(rows[0]["stage_cycles"])
+    lines = ["| keep | " + " | ".join(names) + " |", "| --: |" + " --: |" * len(names)]
+    for r in rows:
+        lines.append(f"| {r['keep']} | " + " | ".join(str(r["stage_cycles"].get(n, "-"))
+                                                  for n in names) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def layer_memory(rows) -> str:
+    bits = rows[0]["memory_bits"]
+    lines = ["| buffer | bits |", "| --- | --: |"]
+    lines += [f"| {name} | {_n(b)} |" for name, b in bits.items()]
+    lines.append(f"| **total** | **{_n(sum(bits.values()))}** ({sum(bits.values()) / 1e6:.1f} "
+                 "Mbit) |")
+    return "\n".join(lines) + "\n"
+
+
+def topk_cycles(rec) -> str:
+    lines = ["| N | k | channels | cycles after last input | 2N x groups bound | memory bits |",
+             "| --: | --: | --: | --: | --: | --: |"]
+    for r in rec["simulated"]:
+        ch = (f"{r['channels']} ({r['lanes']} lanes x {r['groups']} groups)" if r["groups"] > 1
+              else str(r["channels"]))
+        lines.append(f"| {r['n']} | {r['k']} | {ch} | {_n(r['cycles_after_last_input'])} | "
+                     f"{_n(r['bound_2n_over_p'])} | {_n(r['memory_bits']['total'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def topk_area(rec) -> str:
+    lines = ["| channels (N = 4096) | LUT4 | FF | DP16KD | DSP | Fmax median / worst "
+             "(MHz, seeds) |", "| --: | --: | --: | --: | --: | --: |"]
+    for s in rec["ecp5_85f"].values():
+        lines.append(f"| {s['lanes']} | {s['luts']} | {s['ffs']} | {s['brams']} | {s['dsps']} | "
+                     f"{_fmax(s)} |")
+    return "\n".join(lines) + "\n"
+
+
+def systolic_area(rec) -> str:
+    lines = ["| array, device | LUT4 | FF | LUT-RAM | DSP | Fmax median / worst (MHz, seeds) |",
+             "| --- | --: | --: | --: | --: | --: |"]
+    for key, s in rec["synth"].items():  # "<device>_<rows>x<cols>"
+        device, size = key.rsplit("_", 1)
+        ecp5 = device.startswith("ecp5")
+        lines.append(f"| {size}, {'ECP5-85F' if ecp5 else 'iCE40-UP5K'} | {s['luts']} | "
+                     f"{s['ffs']} | {s['lutrams'] if ecp5 else '-'} | {s['dsps']} "
+                     f"{'MULT18X18D' if ecp5 else 'SB_MAC16'} | {_fmax(s)} |")
+    return "\n".join(lines) + "\n"
+
+
+def requant_area(rec) -> str:
+    lines = ["| build | LUT4 | FF | DSP | Fmax median / worst (MHz, seeds) |",
+             "| --- | --: | --: | --: | --: |"]
+    for s in rec["synth"]:
+        ecp5 = s["device"].startswith("ecp5")
+        prim = " (`primitive=\"ecp5\"`)" if s["params"].get("primitive") == "ecp5" else ""
+        lines.append(f"| {s['build']}, {'ECP5-85F' if ecp5 else 'iCE40-UP5K'}{prim} | "
+                     f"{s['luts']} | {s['ffs']} | {s['dsps']} "
+                     f"{'MULT18X18D' if ecp5 else 'SB_MAC16'} | {_fmax(s)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _fmax(s: dict) -> str:
+    """``median / worst (every seed)``, and the seeds that timed out if any."""
+    text = (f"{s['fmax_mhz_median']:.1f} / {s['fmax_mhz_worst']:.1f} "
+            f"({', '.join(f'{f:.1f}' for f in s['fmax_mhz_all'])})")
+    if s.get("seeds_timed_out"):
+        text += f"; seeds {s['seeds_timed_out']} timed out"
+    return text
+
+
+#: table name -> (record name, renderer)
+TABLES = {
+    "layer-cycles": ("layer", layer_cycles),
+    "layer-stages": ("layer", layer_stages),
+    "layer-memory": ("layer", layer_memory),
+    "topk-cycles": ("topk", topk_cycles),
+    "topk-area": ("topk", topk_area),
+    "systolic-area": ("systolic", systolic_area),
+    "requant-area": ("requant", requant_area),
+}
+
+
+def render(name: str) -> str:
+    """The body of table ``name`` from its committed record."""
+    record, fn = TABLES[name]
+    return fn(_load(record))
+
+
+def tables_in(text: str) -> dict[str, tuple[str, str]]:
+    """``name -> (record path, body)`` of every marked table in ``text``."""
+    return {m["name"]: (m["record"], m["body"]) for m in _MARK.finditer(text)}
+
+
+def rewrite(text: str) -> str:
+    """``text`` with every marked table rendered again from its record."""
+    def sub(m):
+        name = m["name"]
+        record = f"bench/records/{TABLES[name][0]}.json"
+        return f"<!-- table {name}: {record} -->\n{render(name)}<!-- end {name} -->\n"
+    return _MARK.sub(sub, text)
+
+
+def publish() -> list[str]:
+    """Copy the records ``make bench`` wrote (build/bench/) to bench/records/; their names."""
+    RECORDS.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for record in sorted({r for r, _ in TABLES.values()}):
+        src = BUILD / f"{record}.json"
+        if src.exists():
+            shutil.copy(src, RECORDS / src.name)
+            copied.append(record)
+    return copied
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--publish", action="store_true",
+                    help="first copy build/bench/<record>.json to bench/records/")
+    ap.add_argument("--write", action="store_true", help="rewrite README.md's tables")
+    args = ap.parse_args(argv)
+    if args.publish:
+        print("records published:", ", ".join(publish()) or "none")
+    text = README.read_text()
+    new = rewrite(text)
+    if args.write:
+        README.write_text(new)
+        print(f"rewrote {len(tables_in(new))} tables in {README.name}")
+        return 0
+    stale = [n for n in tables_in(text) if tables_in(text)[n][1] != tables_in(new)[n][1]]
+    for name in stale:
+        print(f"README table {name} differs from {TABLES[name][0]}.json", file=sys.stderr)
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
