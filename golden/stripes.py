@@ -21,9 +21,9 @@ they cover (:func:`stripe_quotas`)::
 
 ``B_s`` and ``E_s`` being the first and one-past-last position of stripe ``s``. The quotas add
 up to ``k`` exactly (the sum telescopes), each is ``floor`` or ``ceil`` of ``k * N_s / N``
-(so ``0 <= k_s <= N_s``), and when ``k * N_s / N`` is an integer for every stripe (keep 1/2,
-1/4, 1/8 at three levels: ``N_s`` is a multiple of 64) every stripe, the shorter last one
-included, gets exactly ``keep * N_s = floor(keep * N_s)``.
+(so ``0 <= k_s <= N_s``), and when ``keep * N_s`` is an integer for every stripe (keep 1/2,
+1/4, 1/8 at three levels: ``N_s`` is a multiple of 64; then ``k = keep * N``) every stripe,
+the shorter last one included, gets exactly ``keep * N_s = floor(keep * N_s)``.
 
 :func:`balanced_quotas` spreads the same ``k`` over the stripes in proportion to a per-stripe
 weight instead (:func:`stripe_weight`, the sum of the squared score codes), capped at each
