@@ -91,3 +91,13 @@ def check_int8(x, name: str) -> np.ndarray:
             f"{name} must hold int8 values in [-128, 127], got range [{a.min()}, {a.max()}]"
         )
     return a.astype(np.int64)
+
+
+def check_stripe_rows(stripe_rows):
+    """``stripe_rows`` is None (one top-k over the frame) or an int >= 1 (block rows per stripe)."""
+    if stripe_rows is None:
+        return None
+    if (isinstance(stripe_rows, bool) or not isinstance(stripe_rows, (int, np.integer))
+            or stripe_rows < 1):
+        raise ValueError(f"stripe_rows must be None or an integer >= 1, got {stripe_rows!r}")
+    return int(stripe_rows)

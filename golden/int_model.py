@@ -4,7 +4,8 @@ Stages, for an int8 map ``x`` (C_in, H, W) and :class:`IntParams` ``P``:
 
 1. pad with zeros to multiples of B = 2**L;
 2. ``w = int_dwt2(x)``: exact adder/shift Haar, (C_in, N) in position order, 2L+8 bits;
-3. ``score = sum_c w**2`` (exact); ``code = score_code(score)``; top-k bitmap (k at run time);
+3. ``score = sum_c w**2`` (exact); ``code = score_code(score)``; top-k bitmap (k at run time),
+   over the frame or in each stripe of ``stripe_rows`` block rows (:mod:`golden.stripes`);
 4. ``q = requantize(w, P.m_coef, P.sh_coef, lo=-127, hi=127)``: int8 coefficients (the same
    whether all N columns are quantized before the top-k or only the k kept ones after it);
 5. ``cols = q[:, bitmap]``: the kept columns (C_in, k) in position order;
@@ -22,11 +23,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .checks import check_bias, check_chw, check_int8, check_int_levels, check_keep, check_weight
+from .checks import (
+    check_bias,
+    check_chw,
+    check_int8,
+    check_int_levels,
+    check_stripe_rows,
+    check_weight,
+)
 from .fixedpoint import quantize_multiplier, requantize, saturate
 from .haar import pad_to
 from .int_haar import int_dwt2, int_idwt2
-from .topk import DEFAULT_MANT_BITS, joint_score, k_from_keep, score_code, select_topk
+from .stripes import resolve_quotas, select_topk_stripes, stripe_bounds
+from .topk import DEFAULT_MANT_BITS, joint_score, score_code, select_topk
 
 QMAX = 127  # eq. 2 signed 8-bit: levels -127..127
 
@@ -115,12 +124,29 @@ def quantize_input(x, scale_x: float) -> np.ndarray:
     return np.clip(np.sign(t) * np.floor(np.abs(t) + 0.5), -QMAX, QMAX).astype(np.int64)
 
 
-def wcc_int(x, params: IntParams, *, keep=None, k=None, trace: bool = False):
+def wcc_int(x, params: IntParams, *, keep=None, k=None, stripe_rows=None, trace: bool = False):
     """Run the integer layer on int8 ``x`` (C_in, H, W); give ``keep`` or ``k``.
 
-    Returns the int8 output (C_out, H, W) as int64, and with ``trace=True`` also a dict of
-    every stage (keys: padded, coeffs, q, score, code, k, bitmap, cols, acc, z, zero_filled,
-    v, out).
+    Parameters
+    ----------
+    x : array_like of int, (C_in, H, W)
+        int8 values.
+    params : IntParams
+    keep : float in (0, 1], optional
+        ``k = floor(keep * N)``.
+    k : int in [0, N], or sequence of int, optional
+        The frame's k; with ``stripe_rows``, also one k per stripe (each in [0, N_s]).
+    stripe_rows : int >= 1, optional
+        None: one top-k over the frame. S: a top-k in each stripe of S block rows, the frame's
+        k split over the stripes by :func:`golden.stripes.stripe_quotas` (docs/spec.md).
+    trace : bool
+        Also return every stage.
+
+    Returns
+    -------
+    The int8 output (C_out, H, W) as int64, and with ``trace=True`` also a dict of every stage
+    (keys: padded, coeffs, q, score, code, k, stripe_bounds, stripe_k, bitmap, cols, acc, z,
+    zero_filled, v, out).
     """
     x = check_int8(check_chw(x, "x"), "x")
     P = params
@@ -132,17 +158,21 @@ def wcc_int(x, params: IntParams, *, keep=None, k=None, trace: bool = False):
     xp = pad_to(x, levels)
     hp, wp = xp.shape[1:]
     n = hp * wp
-    if (keep is None) == (k is None):
-        raise ValueError("give exactly one of keep (in (0, 1]) or k (in [0, N])")
-    if k is None:
-        k = k_from_keep(check_keep(keep), n)
-    if not 0 <= int(k) <= n:
-        raise ValueError(f"k must be in [0, N = {n}], got {k}")
+    stripe_rows = check_stripe_rows(stripe_rows)
+    if stripe_rows is None and k is not None and np.ndim(k):
+        raise ValueError(f"k must be an integer in [0, N = {n}] when stripe_rows is None "
+                         f"(one k per stripe needs stripe_rows), got {k!r}")
+    bounds = stripe_bounds(hp, wp, levels, stripe_rows)
+    quotas = resolve_quotas(bounds, keep=keep, k=k)
+    k = int(quotas.sum())
     coeffs = int_dwt2(xp, levels)
     q = requantize(coeffs, P.m_coef, P.sh_coef, lo=-QMAX, hi=QMAX)
     score = joint_score(coeffs)
     code = score_code(score, P.mant_bits)
-    bitmap = select_topk(code, int(k))
+    if stripe_rows is None:
+        bitmap = select_topk(code, k)
+    else:
+        bitmap = select_topk_stripes(code, bounds, quotas)
     cols = q[:, bitmap]
     acc = wt @ cols
     zlim = 2 ** (P.z_bits - 1)
@@ -156,6 +186,7 @@ def wcc_int(x, params: IntParams, *, keep=None, k=None, trace: bool = False):
     if not trace:
         return out
     return out, dict(
-        padded=xp, coeffs=coeffs, q=q, score=score, code=code, k=int(k), bitmap=bitmap,
+        padded=xp, coeffs=coeffs, q=q, score=score, code=code, k=k, stripe_bounds=bounds,
+        stripe_k=quotas, bitmap=bitmap,
         cols=cols, acc=acc, z=z, zero_filled=zf, v=v, out=out,
     )

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import check_bias, check_bits, check_chw, check_keep, check_levels, check_weight
+from .checks import (
+    check_bias,
+    check_bits,
+    check_chw,
+    check_keep,
+    check_levels,
+    check_stripe_rows,
+    check_weight,
+)
 from .haar import dwt2, idwt2, pad_to
 from .quant import mse_best_alpha, quantize
+from .stripes import mallat_stripes, select_by_group, stripe_bounds, stripe_quotas
 from .topk import k_from_keep
 
 
@@ -46,6 +55,7 @@ def wcc_float(
     alpha_w: float | None = None,
     alpha_a: float | None = None,
     normalize_w: bool = False,
+    stripe_rows: int | None = None,
     return_stages: bool = False,
 ):
     """One WCC layer in float64.
@@ -68,6 +78,11 @@ def wcc_float(
         (:func:`golden.quant.mse_best_alpha`) over the kept coefficients for the activations.
     normalize_w : bool
         The paper's weight normalization before quantization (training-time variant).
+    stripe_rows : int >= 1, optional
+        None: one top-k over the frame (the paper). S: a top-k in each stripe of S block rows
+        of ``2**levels`` image rows, ``k`` split over the stripes as in the integer model
+        (:func:`golden.stripes.stripe_quotas`); equal scores in increasing Mallat index order
+        inside a stripe.
     return_stages : bool
         Also return a dict of the intermediate arrays.
 
@@ -89,7 +104,14 @@ def wcc_float(
     y = dwt2(xp, levels).reshape(c_in, -1)
     score = (y * y).sum(axis=0)
     k = k_from_keep(keep, hp * wp)
-    bitmap = topk_bitmap_float(score, k)
+    stripe_rows = check_stripe_rows(stripe_rows)
+    if stripe_rows is None:
+        bitmap = topk_bitmap_float(score, k)
+        stripe_k = np.array([k])
+    else:
+        stripe_k = stripe_quotas(k, stripe_bounds(hp, wp, levels, stripe_rows))
+        group = mallat_stripes(hp, wp, levels, stripe_rows)
+        bitmap = select_by_group(score, group, stripe_k)
     kept = y[:, bitmap]
     if bits_a is not None:
         a = mse_best_alpha(kept, bits_a) if alpha_a is None else float(alpha_a)
@@ -105,8 +127,8 @@ def wcc_float(
     if not return_stages:
         return out
     stages = dict(
-        padded=xp, coeffs=y, score=score, k=k, bitmap=bitmap, kept=kept, alpha_a=a,
-        kept_q=kept_q, weight_q=wq, z=z, out=out,
+        padded=xp, coeffs=y, score=score, k=k, stripe_k=stripe_k, bitmap=bitmap, kept=kept,
+        alpha_a=a, kept_q=kept_q, weight_q=wq, z=z, out=out,
     )
     return out, stages
 

@@ -36,6 +36,10 @@ effective_bits, mse, mse_rel`` (mse / mean(x^2)), ``conv_sqnr_db, keep`` (None f
 ``bits_per_activation`` (with WCC's 1-bit-per-position bitmap: ``b + 1 / C_in``), ``c_in, h, w``.
 ``claim[b]`` lists, for b in (2, 1), each map with ``wcc_float < uniform`` and
 ``wcc_int < uniform`` on MSE. ``--sqnr-table`` prints the table of :func:`sqnr_table` instead.
+
+``--stripe-rows S`` runs both WCC methods with a top-k per stripe of S block rows
+(``stripe_rows`` of :func:`golden.wcc_float` and :func:`golden.wcc_int`; calibration stays
+frame-wide). ``--stripe-table`` writes the per-stripe study of :mod:`wcc.stripes` instead.
 """
 
 from __future__ import annotations
@@ -99,11 +103,12 @@ def uniform_quantize(x, bits: int):
     return a * np.round(np.clip(x / a, 0.0, 1.0)), a, signed
 
 
-def int_layer(x, weight, bias, keep: float) -> dict:
+def int_layer(x, weight, bias, keep: float, stripe_rows=None) -> dict:
     """Calibrate and run the integer layer; returns its params, the dequantized int8 output
-    (``out``) and the dequantized ``v`` stage plus bias (``v``: before output requantization)."""
+    (``out``) and the dequantized ``v`` stage plus bias (``v``: before output requantization).
+    ``stripe_rows``: the top-k per stripe of that many block rows (None: frame-wide)."""
     params, xi = calibrate(x, weight, bias, keep=keep)
-    out, tr = wcc_int(xi, params, keep=keep, trace=True)
+    out, tr = wcc_int(xi, params, keep=keep, stripe_rows=stripe_rows, trace=True)
     h, w = x.shape[1:]
     v = tr["v"][:, :h, :w] * params.scales["v"]
     if bias is not None:
@@ -111,8 +116,9 @@ def int_layer(x, weight, bias, keep: float) -> dict:
     return dict(params=params, out=dequantize_output(out, params), v=v, trace=tr)
 
 
-def map_records(spec: str, bits_list, size: int = 256) -> list[dict]:
-    """Every (method, effective_bits) record of one map (module doc)."""
+def map_records(spec: str, bits_list, size: int = 256, stripe_rows=None) -> list[dict]:
+    """Every (method, effective_bits) record of one map (module doc); ``stripe_rows`` gives
+    both WCC methods a top-k per stripe of that many block rows."""
     x, wt, b = load_map(spec, size)
     c, h, w = x.shape
     ref = conv1x1(x, wt, b)
@@ -132,12 +138,13 @@ def map_records(spec: str, bits_list, size: int = 256) -> list[dict]:
         xq, _, _ = uniform_quantize(x, bits)
         rec("uniform", bits, xq, conv1x1(xq, wq, b), None)
         keep = bits / 8
-        xmap, st = wcc_float(x, eye, keep=keep, bits_w=None, return_stages=True)
+        xmap, st = wcc_float(x, eye, keep=keep, bits_w=None, stripe_rows=stripe_rows,
+                             return_stages=True)
         # The kept coefficients do not depend on the weights: reuse their clip for the conv.
-        out_f = wcc_float(x, wt, b, keep=keep, alpha_a=st["alpha_a"])
+        out_f = wcc_float(x, wt, b, keep=keep, alpha_a=st["alpha_a"], stripe_rows=stripe_rows)
         rec("wcc_float", bits, xmap, out_f, keep)
-        xmap_i = int_layer(x, eye, None, keep)["v"]
-        rec("wcc_int", bits, xmap_i, int_layer(x, wt, b, keep)["out"], keep)
+        xmap_i = int_layer(x, eye, None, keep, stripe_rows)["v"]
+        rec("wcc_int", bits, xmap_i, int_layer(x, wt, b, keep, stripe_rows)["out"], keep)
     return recs
 
 
@@ -155,33 +162,35 @@ def claim_summary(records) -> dict:
     return out
 
 
-def run_eval(maps, bits_list, size: int = 256, progress: bool = True) -> list[dict]:
+def run_eval(maps, bits_list, size: int = 256, progress: bool = True,
+             stripe_rows=None) -> list[dict]:
     """All records of :func:`map_records` for every map, with a tqdm bar on stderr."""
     from tqdm import tqdm
 
     recs = []
     for spec in tqdm(maps, desc="wcc eval", unit="map", file=sys.stderr, disable=not progress):
-        recs += map_records(spec, bits_list, size)
+        recs += map_records(spec, bits_list, size, stripe_rows)
     return recs
 
 
 def sqnr_table(maps=("ocr:p2o.Add.35@astronaut", "ocr:p2o.Add.63@coffee",
                      "ocr:conv2d_470.tmp_0@chelsea", "photo:astronaut", "photo:camera"),
-               keeps=KEEPS, size: int = 512) -> list[dict]:
+               keeps=KEEPS, size: int = 512, stripe_rows=None) -> list[dict]:
     """SQNR (dB) against the exact float 1x1 conv, 8-bit weights and activations.
 
     Per (map, keep): ``sqnr_float`` (:func:`golden.wcc_float`), ``sqnr_int`` (int8 output of
     the integer model), ``loss_db = sqnr_float - sqnr_int`` and ``ok = loss_db <= 1.5``;
     ``sqnr_int_v`` (its ``v`` stage dequantized, plus bias, before the output requantization)
     and ``out_cost_db = sqnr_int_v - sqnr_int``, the share of the loss due to the int8 output.
+    ``stripe_rows``: both models take a top-k per stripe of that many block rows.
     """
     rows = []
     for spec in maps:
         x, wt, b = load_map(spec, size)
         ref = conv1x1(x, wt, b)
         for keep in keeps:
-            sf = sqnr_db(ref, wcc_float(x, wt, b, keep=keep))
-            il = int_layer(x, wt, b, keep)
+            sf = sqnr_db(ref, wcc_float(x, wt, b, keep=keep, stripe_rows=stripe_rows))
+            il = int_layer(x, wt, b, keep, stripe_rows)
             si, sv = sqnr_db(ref, il["out"]), sqnr_db(ref, il["v"])
             rows.append(dict(map=spec, shape=list(x.shape), keep=keep, sqnr_float=sf,
                              sqnr_int=si, loss_db=sf - si, ok=bool(sf - si <= 1.5),
@@ -207,12 +216,22 @@ def main(args) -> int:
     from .args import UsageError
 
     out = Path(args.out)
+    stripe_rows = args.stripe_rows
+    if args.stripe_table:
+        if args.bits or args.sqnr_table:
+            raise UsageError("--stripe-table measures keeps 1/2, 1/4, 1/8 on its own: drop "
+                             + ("--bits" if args.bits else "--sqnr-table"))
+        from . import stripes
+
+        out.mkdir(parents=True, exist_ok=True)
+        return stripes.main(args, out)
     if args.sqnr_table:
         if args.bits:
             raise UsageError("--sqnr-table measures the four keeps of the demo: drop --bits")
         size = args.size or (128 if args.quick else 512)
         out.mkdir(parents=True, exist_ok=True)
-        rows = sqnr_table(size=size, **({"maps": args.maps} if args.maps else {}))
+        rows = sqnr_table(size=size, stripe_rows=stripe_rows,
+                          **({"maps": args.maps} if args.maps else {}))
         md = sqnr_markdown(rows)
         (out / "sqnr_table.md").write_text(md)
         print(json.dumps(rows, indent=1) if args.json else md, end="" if not args.json else "\n")
@@ -221,9 +240,10 @@ def main(args) -> int:
     bits = args.bits or ([1, 2, 8] if args.quick else list(range(1, 9)))
     size = args.size or (64 if args.quick else 256)
     out.mkdir(parents=True, exist_ok=True)
-    recs = run_eval(maps, bits, size)
+    recs = run_eval(maps, bits, size, stripe_rows=stripe_rows)
     claim = claim_summary(recs)
-    settings = dict(maps=maps, bits=bits, size=size, levels=3, coef_bits=8, weight_bits=8)
+    settings = dict(maps=maps, bits=bits, size=size, levels=3, coef_bits=8, weight_bits=8,
+                    stripe_rows=stripe_rows)
     (out / "eval.json").write_text(json.dumps(dict(settings=settings, records=recs,
                                                    claim=claim), indent=1))
     (out / "eval.md").write_text(evalplot.markdown(recs, claim))
@@ -240,7 +260,7 @@ def main(args) -> int:
 
 def add_parser(subparsers) -> None:
     """Register ``wcc eval``."""
-    from .args import bits_list, map_help, map_list, photo_side
+    from .args import bits_list, int_in, map_help, map_list, photo_side
 
     p = subparsers.add_parser("eval", help="uniform quantization vs WCC on real feature maps",
                               description=__doc__.split("\n\n")[0],
@@ -258,4 +278,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--sqnr-table", action="store_true",
                    help="print the 8-bit SQNR table (float vs integer model) as Markdown")
+    p.add_argument("--stripe-rows", type=int_in(1, 512), metavar="S",
+                   help="top-k per stripe of this many block rows (default: the frame); with "
+                        "--stripe-table, the only S measured")
+    p.add_argument("--stripe-table", action="store_true",
+                   help="per-stripe vs frame-wide top-k table (S = 1, 2, 4) -> stripes.md/json")
     p.set_defaults(func=main)
