@@ -9,7 +9,6 @@ port, as the comment block that heads each file of ``wcc verilog`` / ``make veri
 
 from __future__ import annotations
 
-import re
 import textwrap
 from dataclasses import dataclass
 
@@ -61,7 +60,6 @@ def _members_doc(component) -> dict[str, str]:
 
     out = {}
     for name, (_, text) in doc_section(type(component), "Members").items():
-        text = re.sub(r":\w+:`~?([^`]+)`", r"\1", text).replace("``", "")
         out[name] = text.split(". ")[0].rstrip(".")
     return out
 

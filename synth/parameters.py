@@ -79,7 +79,12 @@ def doc_section(obj, title: str = "Parameters") -> dict[str, tuple[str, str]]:
             for n in current:
                 kind, text = out[n]
                 out[n] = (kind, f"{text} {line.strip()}".strip())
-    return out
+    return {name: (kind, _plain(text)) for name, (kind, text) in out.items()}
+
+
+def _plain(text: str) -> str:
+    """reStructuredText markup out of a description: ``x`` and :class:`x` read as x."""
+    return re.sub(r":\w+:`~?([^`]+)`", r"\1", text).replace("``", "")
 
 
 def _kind(annotation, default) -> tuple[str, bool] | None:
