@@ -126,6 +126,37 @@ def _fmax(s: dict) -> str:
     return text
 
 
+def haar_area(rec) -> str:
+    lines = ["| unit | lanes | output FIFO | LUT4 | FF | LUT-RAM | DP16KD | Fmax median / worst "
+             "(MHz, seeds) |", "| --- | --: | --- | --: | --: | --: | --: | --: |"]
+    for unit in ("forward", "inverse"):
+        for key, s in sorted(rec[unit].items(), key=lambda kv: _haar_order(kv[0])):
+            if "_x" in key or "fmax_mhz_all" not in s:  # lane-sliced builds: docs/haar.md
+                continue
+            fifo = ("block RAM" if key.endswith("_bram") else "LUT RAM") if unit == "forward" \
+                else "-"
+            lines.append(f"| {unit} | {key[5:].split('_')[0]} | {fifo} | {s['luts']} | "
+                         f"{s['ffs']} | {s['lutrams']} | {s['brams']} | {_fmax(s)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _haar_order(key: str) -> tuple[int, bool]:
+    return int(key[5:].split("_")[0]), key.endswith("_bram")
+
+
+def systolic_cycles(rec) -> str:
+    lay = rec["layer"]
+    what = f"{rec['array']} array, C_in = {lay['c_in']}, C_out = {lay['c_out']}, k = {lay['k']}"
+    lines = ["| figure | value |", "| --- | --: |",
+             f"| cycles, {what} | {_n(rec['cycles'])} |",
+             f"| analytic bound (`hw.systolic.model.cycle_bound`) | {_n(rec['cycle_bound'])} |",
+             f"| steady-state utilization | {rec['steady_state_utilization']} |",
+             f"| layer utilization | {rec['layer_utilization']} |"]
+    lines += [f"| cycles, same layer at {k.replace('=', ' = ')} | {_n(v)} |"
+              for k, v in rec["cycles_by_keep"].items()]
+    return "\n".join(lines) + "\n"
+
+
 #: table name -> (record name, renderer)
 TABLES = {
     "layer-cycles": ("layer", layer_cycles),
@@ -133,6 +164,8 @@ TABLES = {
     "layer-memory": ("layer", layer_memory),
     "topk-cycles": ("topk", topk_cycles),
     "topk-area": ("topk", topk_area),
+    "haar-area": ("haar", haar_area),
+    "systolic-cycles": ("systolic", systolic_cycles),
     "systolic-area": ("systolic", systolic_area),
     "requant-area": ("requant", requant_area),
 }
