@@ -11,7 +11,7 @@ import importlib
 import sys
 
 # (module, attribute): each module's add_parser registers one or more subcommands.
-SUBCOMMAND_MODULES = ["wcc.vectors", "wcc.evaluate", "wcc.demo", "wcc.simulate"]
+SUBCOMMAND_MODULES = ["wcc.vectors", "wcc.evaluate", "wcc.demo", "wcc.simulate", "wcc.network"]
 
 
 def build_parser() -> argparse.ArgumentParser:
