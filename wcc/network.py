@@ -366,7 +366,7 @@ def hw_check(layer: str, photo: str = DEFAULT_PHOTOS[0], calib=DEFAULT_CALIB,
     x = data.det_input(photo, photo_size(photo, side))
     ref = det.original(x)
     p_gold = det.run(x, gold)
-    p_hw = det.run(x, dict(gold, **{target.index: through_rtl}))
+    p_hw = det.run(x, {**gold, target.index: through_rtl})
     res = dict(layer=target.tensor, photo=photo, side=side, keep=keep, **seen,
                network_equal=bool(np.array_equal(p_gold, p_hw)),
                golden=netmetrics.compare(ref, p_gold), hw=netmetrics.compare(ref, p_hw))

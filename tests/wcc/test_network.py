@@ -1,6 +1,7 @@
 """Tests of wcc/network.py (``wcc network``): calibration, the replaced layers, the options."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -136,7 +137,7 @@ def test_cli_rejects_bad_options(argv, msg, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    assert pytest.importorskip("re").search(msg, err), err
+    assert re.search(msg, err), err
 
 
 def test_cli_overlapping_photos_is_an_error_not_a_traceback(capsys):
