@@ -14,7 +14,8 @@ import sys
 
 from .args import Parser, UsageError, fail
 
-SUBCOMMAND_MODULES = ["wcc.vectors", "wcc.evaluate", "wcc.demo", "wcc.simulate", "wcc.verilog"]
+SUBCOMMAND_MODULES = ["wcc.vectors", "wcc.evaluate", "wcc.demo", "wcc.simulate", "wcc.network",
+                      "wcc.verilog"]
 
 
 def build_parser() -> argparse.ArgumentParser:
