@@ -81,26 +81,12 @@ def analytic_markdown(rows, keep: float = 0.125) -> str:
 
 
 def markdown(rows) -> str:
-    lines = ["| keep | k | cycles / frame (steady) | slowest stage bound | ratio | dense "
-             "baseline | speedup | compressed / dense bytes | sim s / frame | build + run s |",
-             "| --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |"]
-    for r in rows:
-        lines.append(f"| {r['keep']} | {r['k']} | {r['cycles_per_frame']} | "
-                     f"{r['slowest_bound']} | {r['steady_over_bound']:.3f} | "
-                     f"{r['dense_cycles']} | **{r['speedup']:.2f}x** | "
-                     f"{r['compressed_bytes']} / {r['dense_bytes']} | "
-                     f"{r['sim_s_per_frame']:.1f} | {r['build_and_run_s']:.0f} |")
-    lines += ["", "Stage cycles (frame 3, first to last handshake of the stage's stream):", ""]
-    names = list(rows[0]["stage_cycles"])
-    lines.append("| keep | " + " | ".join(names) + " |")
-    lines.append("| --: |" + " --: |" * len(names))
-    for r in rows:
-        lines.append(f"| {r['keep']} | " + " | ".join(str(r["stage_cycles"].get(n, "-"))
-                                                  for n in names) + " |")
-    lines += ["", "On-chip memory (bits):", ""]
-    for name, bits in rows[0]["memory_bits"].items():
-        lines.append(f"- {name}: {bits}")
-    return "\n".join(lines) + "\n"
+    # The README's own tables (bench/readme.py, beside this script), so the two read alike.
+    from readme import layer_cycles, layer_memory, layer_stages
+
+    return (layer_cycles(rows) + "\nStage cycles (frame 3, first to last handshake of the "
+            "stage's stream):\n\n" + layer_stages(rows) + "\nOn-chip memory (bits):\n\n"
+            + layer_memory(rows))
 
 
 def main(argv=None) -> int:

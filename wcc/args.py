@@ -82,23 +82,28 @@ def keep(text: str) -> float:
     return value
 
 
+def _items(text: str, parse_one, what: str) -> list:
+    """Comma-separated values, each through ``parse_one``; at least one."""
+    out = [parse_one(t) for t in (t.strip() for t in text.split(",")) if t]
+    if not out:
+        raise argparse.ArgumentTypeError(f"needs at least one {what}")
+    return out
+
+
+def _bits(t: str) -> int:
+    try:
+        b = int(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be integers in [1, 8], got {t!r}") from None
+    if not 1 <= b <= 8:
+        raise argparse.ArgumentTypeError(
+            f"must be integers in [1, 8] (8-bit coefficients, keep = bits / 8), got {b}")
+    return b
+
+
 def bits_list(text: str) -> list[int]:
     """An argparse type: comma-separated effective bit rates, each 1..8 (keep = bits / 8)."""
-    out = []
-    for t in (t.strip() for t in text.split(",")):
-        if not t:
-            continue
-        try:
-            b = int(t)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be integers in [1, 8], got {t!r}") from None
-        if not 1 <= b <= 8:
-            raise argparse.ArgumentTypeError(
-                f"must be integers in [1, 8] (8-bit coefficients, keep = bits / 8), got {b}")
-        out.append(b)
-    if not out:
-        raise argparse.ArgumentTypeError("needs at least one bit rate")
-    return out
+    return _items(text, _bits, "bit rate")
 
 
 def _tensors(all_1x1: bool = False) -> list[str]:
@@ -141,28 +146,25 @@ def layer_spec(text: str) -> tuple[str, str]:
     return tensor, _photo(photo, text)
 
 
+def _map_spec(spec: str) -> str:
+    if spec.startswith("photo:"):
+        _photo(spec[6:], spec)
+    elif spec.startswith("ocr:") and "@" in spec:
+        tensor, photo = spec[4:].split("@", 1)
+        if tensor not in _tensors(all_1x1=True):
+            raise argparse.ArgumentTypeError(
+                f"unknown tensor {tensor!r} in {spec}; one of "
+                f"{', '.join(_tensors(all_1x1=True))}")
+        _photo(photo, spec)
+    else:
+        raise argparse.ArgumentTypeError(
+            f"entries must be ocr:TENSOR@PHOTO or photo:PHOTO, got {spec!r}")
+    return spec
+
+
 def map_list(text: str) -> list[str]:
     """An argparse type: comma-separated map specs, ``ocr:TENSOR@PHOTO`` or ``photo:PHOTO``."""
-    out = []
-    for spec in (s.strip() for s in text.split(",")):
-        if not spec:
-            continue
-        if spec.startswith("photo:"):
-            _photo(spec[6:], spec)
-        elif spec.startswith("ocr:") and "@" in spec:
-            tensor, photo = spec[4:].split("@", 1)
-            if tensor not in _tensors(all_1x1=True):
-                raise argparse.ArgumentTypeError(
-                    f"unknown tensor {tensor!r} in {spec}; one of "
-                    f"{', '.join(_tensors(all_1x1=True))}")
-            _photo(photo, spec)
-        else:
-            raise argparse.ArgumentTypeError(
-                f"entries must be ocr:TENSOR@PHOTO or photo:PHOTO, got {spec!r}")
-        out.append(spec)
-    if not out:
-        raise argparse.ArgumentTypeError("needs at least one map")
-    return out
+    return _items(text, _map_spec, "map")
 
 
 def map_help(spatial_only: bool = False) -> str:
