@@ -64,3 +64,22 @@ def test_cli_demo(tmp_path, capsys):
     assert [ln.split(" | ")[0] for ln in table[1:]] == ["| 1", "| 0.5", "| 0.25", "| 0.125"]
     for picture in ("figure3_map.png", "outputs_by_keep.png"):
         assert f"]({picture})" in report and (tmp_path / picture).exists()
+
+
+def test_markdown_report_with_rtl_columns():
+    # The rows as run_demo returns them with the RTL runner (wcc.simulate.hw_runner's keys).
+    bops = {"total": 2.5e9, "conv": 2e9, "fwd": 0.3e9, "inv": 0.2e9}
+    rows = [dict(keep=k, k=int(16384 * k), bits_per_act=8 * k + 1 / 48, bops=bops,
+                 bops_ratio=k, sqnr_float=20.0 * k, sqnr_int=19.5 * k, sqnr_int_v=19.7 * k,
+                 hw=[{"bit_exact": k != 0.5, "cycles_per_frame": int(589824 * k) + 125,
+                      "dense_cycles": 589824, "speedup": round(589824 / (589824 * k + 125), 2),
+                      "sim_s": 10.0}])
+            for k in (1.0, 0.5)]
+    text = demo.markdown_report(dict(tensor="p2o.Add.35", photo="astronaut", size=512), rows,
+                                ["layer: L", "dense: D", "more"])
+    table = [ln for ln in text.splitlines() if ln.startswith("| ")]
+    assert table[0].endswith("| RTL bit-exact | RTL cycles/frame | speedup vs dense |")
+    assert table[1].split(" | ")[-3:] == ["yes", "589949", "1.0 |"]
+    assert table[2].split(" | ")[-3:] == ["NO", "295037", "2.0 |"]
+    assert "the RTL's output](outputs_by_keep.png)" in text
+    assert text.count("```") == 2 and "more" in text
