@@ -24,7 +24,8 @@ Streams (amaranth.lib.stream): a beat moves on a rising edge of clk where <s>__v
 unchanged until the beat moves; valid never waits for ready, ready may depend on valid.
 A stream without a __ready port is always ready (its consumer takes a beat every cycle),
 one without a __valid port is always valid. clk: rising edge; rst: synchronous, active
-high, returns every register to its initial value."""
+high; it returns the control state to idle (data registers built without a reset keep
+their contents)."""
 
 
 @dataclass(frozen=True)
