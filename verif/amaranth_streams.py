@@ -37,7 +37,7 @@ async def stream_get(ctx, stream, count: int, *, backpressure: float = 0.0, rng=
         if valid and ready:
             got.append(payload)
     else:
-        raise AssertionError(f"timeout: {len(got)} of {count} beats")
+        raise AssertionError(f"timeout: {len(got)} of {count} beats in {timeout} cycles")
     ctx.set(stream.ready, 0)
     return got
 

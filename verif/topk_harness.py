@@ -10,7 +10,7 @@ from amaranth.sim import Simulator
 from .amaranth_streams import stream_get, stream_put
 from .stimulus import expected, frame_beats
 
-__all__ = ["check_frames", "frame_groups", "run_frames"]
+__all__ = ["check_frames", "frame_groups", "run_frames", "wait_bound"]
 
 
 def frame_groups(dut, q) -> int:
@@ -20,6 +20,20 @@ def frame_groups(dut, q) -> int:
         raise ValueError(f"a frame of {q.shape[0]} channels does not fit {dut.lanes} lanes x "
                          f"1..{dut.max_groups} groups")
     return groups
+
+
+def wait_bound(dut, n: int, groups: int, prev_beats: int = 0, *, stall: float = 0.0,
+               backpressure: float = 0.0) -> int:
+    """Cycles an output sink waits for a frame's outputs before it reports a hung unit.
+
+    Counted from the end of the previous frame's outputs: that frame's emission may still run
+    (``prev_beats`` = its ``n * groups``; the input of a frame follows the emission of the one
+    before), then the frame's ``n * groups`` input beats and the documented
+    ``cycles_after_last_input``. Stalls and backpressure stretch the input and the emission by
+    at most ``1 / (1 - p)`` on average; twice that, plus 64 cycles, is the margin.
+    """
+    documented = prev_beats + n * groups + dut.cycles_after_last_input(n, groups)
+    return int(2 * documented / ((1 - stall) * (1 - backpressure))) + 64
 
 
 def run_frames(dut, frames, *, seed: int, stall: float = 0.0, backpressure: float = 0.0,
@@ -52,17 +66,26 @@ def run_frames(dut, frames, *, seed: int, stall: float = 0.0, backpressure: floa
             ctx.set(dut.groups, g)
             await stream_put(ctx, dut.i, beats, stall=stall, rng=random.Random(rng.random()))
 
+    # A hung unit fails at its documented latency plus a margin, not after a million cycles.
+    bounds = [wait_bound(dut, n, g, plan[j - 1][2] * plan[j - 1][0] if j else 0, stall=stall,
+                         backpressure=backpressure) for j, (g, _, n, _) in enumerate(plan)]
+    # A frame without kept columns returns at once: the next one's wait covers both.
+    col_bounds, carry = [], 0
+    for (_, k, _, _), tmo in zip(plan, bounds, strict=True):
+        col_bounds.append(carry + tmo)
+        carry = carry + tmo if k == 0 else 0
+
     async def bitmap_sink(ctx):
-        for (_, _, n, _), res in zip(plan, results, strict=True):
+        for (_, _, n, _), res, tmo in zip(plan, results, bounds, strict=True):
             got = await stream_get(ctx, dut.bitmap, -(-n // 32), backpressure=backpressure,
-                                   rng=random.Random(seed + 1))
+                                   rng=random.Random(seed + 1), timeout=tmo)
             res["words"] = [int(b.word) for b in got]
             res["word_last"] = [int(b.last) for b in got]
 
     async def cols_sink(ctx):
-        for (g, k, _, _), res in zip(plan, results, strict=True):
+        for (g, k, _, _), res, tmo in zip(plan, results, col_bounds, strict=True):
             got = await stream_get(ctx, dut.cols, k * g, backpressure=backpressure,
-                                   rng=random.Random(seed + 2))
+                                   rng=random.Random(seed + 2), timeout=tmo)
             res["cols"] = [[int(v) for v in b.data] for b in got]
             res["col_last"] = [int(b.last) for b in got]
 

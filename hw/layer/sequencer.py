@@ -238,29 +238,54 @@ class FrameSequencer(wiring.Component):
                     m.d.comb += fifos[n].w_en.eq(1 if n not in run else ~refused)
 
     def _pixel_gate(self, m, fifo, h):
-        """User pixels to the forward Haar unit, planes marked; refused frames dropped."""
+        """User pixels to the forward Haar unit, planes marked; refused frames dropped.
+
+        The gate counts the frame's beats and re-synchronises on the user's markers, so that
+        a damaged frame never shifts the frames after it: at the frame's first position a
+        beat without ``first`` belongs to no frame and is dropped; inside a frame a beat with
+        ``first`` (the next frame began) or a taken beat with ``last`` before the count's end
+        (the frame was cut short) ends the frame, whose remaining positions go out as zeros.
+        A refused frame is dropped up to its ``last``, or up to a later ``first`` (not taken).
+        """
         x, y, g = Signal(16), Signal(16), Signal(range(self.max_groups + 1))
         i, o = self.x, self.haar_i
         first = (x == 0) & (y == 0)
+        start = first & (g == 0)
         end_row, end_plane = x == h.width - 1, y == h.height - 1
         end_frame = end_row & end_plane & (g == h.groups - 1)
         run = fifo.r_rdy & ~h.refused
-        drop = fifo.r_rdy & h.refused
+        refused = fifo.r_rdy & h.refused
+        fill = Signal()  # completing a frame cut short with zeros
+        seen = Signal()  # a refused frame's first beat was dropped
+        skip = run & start & ~fill & ~i.payload.first
+        cut = run & ~start & ~fill & i.valid & i.payload.first
+        pad = fill | cut
+        # A refused frame ends at its `last` (taken) or at the next frame's `first` (left).
+        r_next = refused & seen & i.payload.first
         m.d.comb += [self.haar_width.eq(h.width), self.haar_height.eq(h.height),
-                     o.valid.eq(i.valid & run), o.payload.data.eq(i.payload.data),
+                     o.valid.eq(run & (pad | (i.valid & ~skip))),
+                     o.payload.data.eq(Mux(pad, 0, i.payload.data)),
                      o.payload.first.eq(first), o.payload.last.eq(end_row & end_plane),
-                     i.ready.eq((o.ready & run) | drop)]
+                     i.ready.eq((o.ready & run & ~pad) | (run & skip) | (refused & ~r_next))]
         took = i.valid & i.ready
-        with m.If(took & run):
+        adv = o.valid & o.ready
+        with m.If(adv):
             m.d.sync += x.eq(Mux(end_row, 0, x + 1))
             with m.If(end_row):
                 m.d.sync += y.eq(Mux(end_plane, 0, y + 1))
                 with m.If(end_plane):
                     m.d.sync += g.eq(Mux(end_frame, 0, g + 1))
-        m.d.comb += fifo.r_en.eq(took & Mux(h.refused, i.payload.last, end_frame))
-        # The user's markers must agree with the count (a refused frame ends at its `last`).
-        bad = took & run & ((i.payload.first != (first & (g == 0)))
-                            | (i.payload.last != end_frame))
+        r_end = (took & i.payload.last) | (i.valid & r_next)
+        with m.If(adv & end_frame):
+            m.d.sync += fill.eq(0)
+        with m.Elif(adv & (cut | (~pad & i.payload.last))):
+            m.d.sync += fill.eq(1)
+        with m.If(refused):
+            m.d.sync += seen.eq(Mux(r_end, 0, seen | took))
+        m.d.comb += fifo.r_en.eq(Mux(h.refused, r_end, adv & end_frame))
+        # The user's markers must agree with the count.
+        bad = (took & run & ((i.payload.first != start) | (i.payload.last != end_frame))) | (
+            adv & cut)
         err = Signal()
         m.d.sync += err.eq(bad)
         return err
@@ -306,24 +331,40 @@ class FrameSequencer(wiring.Component):
         to_w = fifo.r_rdy & ~h.refused & phase & same & (armed | started)
         last_bias = cnt == n_bias - 1
         last_w = cnt == n_w - 1
-        m.d.comb += [self.bias.valid.eq(p.valid & to_bias),
-                     self.bias.payload.data.eq(p.payload.data[:64]),
+        # The packet's `last` is authoritative: a packet cut short (`last` before the count's
+        # end) is completed with zero beats (`fill`), the beats past the count's end of a
+        # packet too long are dropped up to its `last` (`skip`), so the next packet starts
+        # in step.
+        fill, skip = Signal(), Signal()
+        pv = p.valid | fill
+        m.d.comb += [self.bias.valid.eq(pv & to_bias & ~skip),
+                     self.bias.payload.data.eq(Mux(fill, 0, p.payload.data[:64])),
                      self.bias.payload.last.eq(last_bias),
-                     self.w.valid.eq(p.valid & to_w), self.w.payload.eq(p.payload.data),
-                     p.ready.eq(drop | (to_bias & self.bias.ready) | (to_w & self.w.ready))]
-        took = p.valid & p.ready
-        end = Mux(h.refused, p.payload.last, phase & last_w)
-        with m.If(took & ~h.refused):
+                     self.w.valid.eq(pv & to_w & ~skip),
+                     self.w.payload.eq(Mux(fill, 0, p.payload.data)),
+                     p.ready.eq(skip | (~fill & (drop | (to_bias & self.bias.ready)
+                                                 | (to_w & self.w.ready))))]
+        took = p.valid & p.ready & ~skip  # a user beat of the frame at the head
+        sent = (self.bias.valid & self.bias.ready) | (self.w.valid & self.w.ready)
+        end_run = sent & phase & last_w
+        end = Mux(h.refused, took & p.payload.last, end_run)
+        with m.If(sent):
             m.d.sync += cnt.eq(cnt + 1)
             with m.If(~phase & last_bias):
                 m.d.sync += [cnt.eq(0), phase.eq(1)]
-        with m.If(took & to_w):
+        with m.If(self.w.valid & self.w.ready):
             m.d.sync += started.eq(1)
-        with m.If(took & end):
+        with m.If(end):
             m.d.sync += [cnt.eq(0), phase.eq(0)]
-        m.d.comb += fifo.r_en.eq(took & end)
+        m.d.comb += fifo.r_en.eq(end)
+        with m.If(end_run):
+            m.d.sync += [fill.eq(0), skip.eq(~fill & ~p.payload.last)]
+        with m.Elif(took & ~h.refused & p.payload.last):
+            m.d.sync += fill.eq(1)
+        with m.If(skip & p.valid & p.payload.last):
+            m.d.sync += skip.eq(0)
         # The array is done with its frame once it has started and is no longer busy.
-        done = started & ~self.arr_busy & ~(to_w & p.valid)
+        done = started & ~self.arr_busy & ~self.w.valid
         with m.If(done):
             m.d.sync += started.eq(0)
         m.d.comb += afifo.r_en.eq(done)

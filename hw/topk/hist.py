@@ -58,6 +58,9 @@ class CodeHistogram(wiring.Component):
         ``count(code > t)``.
     need : Out(count_width)
         ``k - above``: positions to keep at ``code == t`` (registered, no subtractor after it).
+    ready : Out(1)
+        Low while the memory is being wiped after a reset that came in the middle of a frame
+        (``words`` cycles from the reset; never at power-up): no increment then.
     """
 
     settle = 4  # cycles from the last increment to a scan_start that sees it
@@ -76,7 +79,7 @@ class CodeHistogram(wiring.Component):
             "inc_valid": In(1), "inc_code": In(range(nbins)),
             "scan_start": In(1), "k": In(count_width),
             "scan_done": Out(1), "t": Out(range(self.words * bins_per_word)),
-            "above": Out(count_width), "need": Out(count_width),
+            "above": Out(count_width), "need": Out(count_width), "ready": Out(1),
         })
 
     @staticmethod
@@ -130,6 +133,25 @@ class CodeHistogram(wiring.Component):
         with m.If(v[4]):
             m.d.comb += [wr.addr.eq(a[4]), wr.data.eq(wq[0]), wr.en.eq(1)]
 
+        # A reset in the middle of a frame leaves counts in the memory, which only a scan
+        # clears: `dirty` (no reset: it outlives one) says an increment was written since the
+        # last complete scan, and then the first cycles after a reset write every word to
+        # zero (`wiping`, `words` cycles; `ready` low) before the next frame's increments.
+        # At power-up the memory is zero and `dirty` low: no wipe, no cycle lost.
+        dirty = Signal(reset_less=True)
+        boot = Signal(init=1)
+        wiping = Signal()
+        wc = Signal(aw)
+        m.d.comb += self.ready.eq(~wiping & ~(boot & dirty))
+        m.d.sync += boot.eq(0)
+        with m.If(boot & dirty):
+            m.d.sync += [wiping.eq(1), wc.eq(self.words - 1)]
+        with m.If(wiping):
+            m.d.comb += [wr.addr.eq(wc), wr.data.eq(0), wr.en.eq(1)]
+            m.d.sync += wc.eq(wc - 1)
+            with m.If(wc == 0):
+                m.d.sync += [wiping.eq(0), dirty.eq(0)]
+
         # Scan: read word (s1), clear it while its data comes out (s2), word register (s3),
         # suffix sums of the word (s3b, s4), compare with k - (codes above) (s5), pick (s6).
         scanning = Signal()
@@ -154,6 +176,10 @@ class CodeHistogram(wiring.Component):
                      s5_last.eq(s4_last)]
         with m.If(s1_valid):
             m.d.comb += [wr.addr.eq(s1_addr), wr.data.eq(0), wr.en.eq(1)]
+        with m.If(v[4]):
+            m.d.sync += dirty.eq(1)
+        with m.Elif(s1_last):
+            m.d.sync += dirty.eq(0)
 
         counts = [word[j * cw:(j + 1) * cw] for j in range(r)]
         # Suffix sums sfx[j] = sum(counts[j:]) in two registered steps (one adder level each

@@ -44,7 +44,9 @@ class TopK(wiring.Component):
     to the cycle the last output beat is accepted: ``n * groups + latency_const`` cycles
     (``latency_const = score_latency + scan_cycles + 10``; ``score_latency`` is one cycle
     longer with ``max_groups > 1``, the score memory's adder). Throughput: one input beat per
-    cycle during phase 1 (``n * groups`` cycles); ``i.ready`` is low during phases 2 and 3.
+    cycle during phase 1 (``n * groups`` cycles); ``i.ready`` is low during phases 2 and 3,
+    and after a reset that came in the middle of a frame while the histogram wipes the counts
+    that frame left (``CodeHistogram.words`` cycles; never after the power-up reset).
 
     Parameters
     ----------
@@ -237,7 +239,8 @@ class TopK(wiring.Component):
         scan_start = Signal()
         m.d.sync += scan_start.eq((phase == 1) & (drain == 1))
         m.d.comb += [
-            self.i.ready.eq(phase == 0), self.busy.eq((phase != 0) | ~fresh),
+            self.i.ready.eq((phase == 0) & hist.ready),
+            self.busy.eq((phase != 0) | ~fresh),
             hist.scan_start.eq(scan_start),
             emit.start.eq((phase == 2) & hist.scan_done),
         ]

@@ -83,6 +83,16 @@ def test_ties():
     check(dut, xs, 2**30, 0)           # srdhm(x, 2**30) = x/2: ties
     check(dut, [v * 2 for v in xs], 2**31 - 1, 1)  # rdbpot ties after an almost-1 multiply
     check(dut, [2, -2, 6, -6, 10, -10, 14, -14], 2**30, 2)
+    # rdbpot exact halves of both signs: srdhm(x, 2**30) = x / 2 = +-(2j+1) * 2**(shift-1),
+    # whose bits below the rounding bit are all zero (a negative half rounds away from zero,
+    # to -(j+1), not up to -j).
+    for shift in (1, 2, 5, 17, 30):
+        js = [j for j in (0, 1, 2, 9) if (2 * j + 1) << shift <= INT32_MAX]
+        xs = [sg * ((2 * j + 1) << shift) for j in js for sg in (1, -1)]
+        want = [sg * (j + 1) for j in js for sg in (1, -1)]
+        assert rdbpot(np.array(xs) // 2, shift).tolist() == want
+        check(dut, (xs * 4)[:8], 2**30, shift)
+    check(dut, [INT32_MIN, -(2**31) + 2**30, -(2**30), 2**30, 6, -6, 2, -2], 2**30, 31)
 
 
 def test_offset_saturation_tag_relu():

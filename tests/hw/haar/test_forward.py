@@ -8,7 +8,9 @@ import pytest
 from golden.haar import pad_to
 from golden.int_haar import coef_bits, int_dwt2
 from hw.haar import HaarForward
+from verif.amaranth_streams import run_counted, stream_get, stream_put
 from verif.haar_harness import run_forward
+from verif.stimulus import pixel_beats
 
 
 def check_frames(dut, frames, beats):
@@ -131,14 +133,60 @@ def test_throughput_bound(levels, fifo_memory, depth):
     assert t_out - t_in <= (2 - 2 ** (1 - levels)) * w + 10 + two_stage
 
 
-def test_framing_errors():
-    """Beats before a ``first`` are dropped and flag ``error``; the frame still comes out."""
-    rng = np.random.default_rng(4)
+def _run_marked(dut, frames, marks, pre=()):
+    """Send ``frames`` with their ``first``/``last`` markers replaced by ``marks`` (one
+    ``{beat index: (first, last)}`` per frame) after the stray beats ``pre``; drain every
+    padded position of every frame (bounded wait) and return (beats, ``error`` after each
+    frame's last beat is taken, ``error`` at the end)."""
+    n_out = sum(pad_to(x, dut.levels)[0].size for x, mk in zip(frames, marks, strict=True)
+                if mk.get(0, (1, 0))[0])
+    out, errs, final = [], [], []
+
+    async def producer(ctx):
+        if pre:
+            await stream_put(ctx, dut.i, list(pre))
+        for x, mk in zip(frames, marks, strict=True):
+            beats = pixel_beats(x)
+            for j, (first, last) in mk.items():
+                beats[j] = beats[j] | {"first": first, "last": last}
+            ctx.set(dut.width, x.shape[2])
+            ctx.set(dut.height, x.shape[1])
+            await stream_put(ctx, dut.i, beats)
+            await ctx.tick()
+            errs.append(ctx.get(dut.error))
+
+    async def consumer(ctx):
+        out.extend(await stream_get(ctx, dut.o, n_out, timeout=40 * n_out + 2000))
+        await ctx.tick().repeat(4)
+        final.append(ctx.get(dut.error))
+
+    run_counted(dut, (producer, consumer), [0])
+    return out, errs, final[0]
+
+
+@pytest.mark.parametrize("case,want", [
+    ("ok", 0), ("stray before", 1), ("no first", 1), ("early last", 1), ("late last", 1),
+    ("last twice", 1),
+])
+def test_framing_errors(case, want):
+    """The sticky ``error`` rises on a beat outside a frame and on a ``first``/``last`` marker
+    that disagrees with the frame's size, not on a well-framed frame. A frame with a misplaced
+    ``last`` is emitted whole (the unit counts positions, ``last`` is only checked), a frame
+    without ``first`` is dropped beat by beat, and the next well-framed frame comes out
+    exactly."""
+    seed = 4
+    print(f"seed={seed}")
+    rng = np.random.default_rng(seed)
     dut = HaarForward(lanes=1, max_width=8, max_height=8, levels=3)
-    frames = [rand_map(rng, 1, 8, 8)]
-    stray = [{"data": [1], "first": 0, "last": 0}] * 3
-    beats, _ = run_forward(dut, frames, pre=stray)
-    check_frames(dut, frames, beats)
+    frames = [rand_map(rng, 1, 6, 7), rand_map(rng, 1, 8, 8)]
+    n = 6 * 7
+    mark = {"ok": {}, "stray before": {}, "no first": {0: (0, 0)},
+            "early last": {n - 9: (0, 1), n - 1: (0, 0)}, "late last": {n - 1: (0, 0)},
+            "last twice": {n - 9: (0, 1)}}[case]
+    stray = [{"data": [1], "first": 0, "last": 0}] * 3 if case == "stray before" else ()
+    beats, errs, final = _run_marked(dut, frames, [mark, {}], pre=stray)
+    check_frames(dut, frames[1:] if case == "no first" else frames, beats)
+    assert errs[0] == want and final == want
 
 
 @pytest.mark.parametrize("kw", [

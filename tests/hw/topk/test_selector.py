@@ -11,6 +11,7 @@ import pytest
 from amaranth.back import rtlil
 
 from golden.int_haar import coef_bits, int_dwt2
+from golden.topk import joint_score, score_code
 from hw.topk import TopK
 from verif.stimulus import layer_trace, photo_map, quantize
 from verif.topk_harness import check_frames, run_frames
@@ -175,6 +176,36 @@ def test_groups_ties():
     frames += [(quantize(same), same, k) for k in (0, 5, 48)]
     frames += [(quantize(two), two, k) for k in ks_for(n)]
     run_and_check(dut, frames, seed, stall=0.2, backpressure=0.3)
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+def test_threshold_ties_random(seed):
+    """Few distinct scores (many positions share the threshold's code) and random k: the
+    kept set is the first k positions of a stable sort by decreasing code (an order, not the
+    threshold rule), so keeping every position at the threshold's code, or none of them,
+    fails. Most frames keep part of the threshold's ties (0 < need < count at t)."""
+    print(f"seed={seed}")
+    rng = np.random.default_rng(seed)
+    dut = TopK(lanes=2, max_n=64, bins_per_cycle=32)
+    frames, partial = [], 0
+    for _ in range(8):
+        n = int(rng.integers(20, 65))
+        mags = rng.choice([0, 40, 300, 2000], size=rng.integers(2, 5), replace=False)
+        w = (rng.choice(mags, size=(1, n)) * rng.choice([-1, 1], size=(2, n))).astype(np.int64)
+        k = int(rng.integers(1, n))
+        code = score_code(joint_score(w))
+        want = np.zeros(n, bool)
+        want[np.argsort(-code, kind="stable")[:k]] = True
+        t = code[want].min()
+        partial += int(0 < k - (code > t).sum() < (code == t).sum())
+        frames.append((quantize(w), w, k, want))
+    assert partial >= 4, "the frames must split ties at the threshold"
+    res = run_and_check(dut, [f[:3] for f in frames], seed, stall=0.1, backpressure=0.2)
+    for (q, _, _, want), r in zip(frames, res, strict=True):
+        got = np.unpackbits(np.array(r["words"], dtype="<u4").view(np.uint8),
+                            bitorder="little")[:q.shape[1]].astype(bool)
+        assert got.tolist() == want.tolist()
+        assert r["cols"] == q[:, want].T.tolist()
 
 
 def test_one_group_on_a_grouped_build():
