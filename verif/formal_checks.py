@@ -22,10 +22,12 @@ from __future__ import annotations
 from amaranth.hdl import Assert, Assume, Cover, Module, Mux, ResetSignal, Signal, Value, unsigned
 from amaranth.lib import wiring
 
-from hw.lib.fifo import CreditFIFO
+from hw.haar import HaarInverse
+from hw.lib.fifo import CreditFIFO, two_entry_fifo
 from hw.requant import Requantizer
 
-__all__ = ["PROOFS", "PROPERTIES", "CreditFIFOCheck", "RequantizerCheck", "stream_rules"]
+__all__ = ["PROOFS", "PROPERTIES", "CreditFIFOCheck", "HaarInverseCheck", "RequantizerCheck",
+           "TwoEntryCheck", "stream_rules"]
 
 PROPERTIES = ("stable", "no_overflow", "no_underflow", "drains")
 
@@ -106,6 +108,51 @@ class CreditFIFOCheck(wiring.Component):
         return m
 
 
+class TwoEntryCheck(wiring.Component):
+    """:func:`hw.lib.fifo.two_entry_fifo` as a stream buffer: ``i`` in, ``o`` out. Its input
+    contract is assumed, its output's asserted; capacity 2; bound of ``drains``: 2 cycles of
+    ``o_ready`` without an input beat.
+
+    Members
+    -------
+    i_valid, i_data, o_ready : In
+        The writer's beat and the reader's ready.
+    i_ready, o_valid, o_data : Out
+        Room for a beat (not full), the head.
+    """
+
+    def __init__(self, width: int = 3, *, props=PROPERTIES, build=two_entry_fifo):
+        self.props, self.build = set(props), build
+        super().__init__({
+            "i_valid": wiring.In(1), "i_data": wiring.In(width), "o_ready": wiring.In(1),
+            "i_ready": wiring.Out(1), "o_valid": wiring.Out(1), "o_data": wiring.Out(width),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        valid, data, ready = self.build(m, "buf", self.i_valid, self.o_ready, self.i_data)
+        m.d.comb += [self.o_valid.eq(valid), self.o_data.eq(data), self.i_ready.eq(ready)]
+        m.d.comb += Assume(~ResetSignal())
+        stream_rules(m, self.i_valid, self.i_ready, self.i_data, Assume)
+        took = self.i_valid & self.i_ready
+        out = self.o_valid & self.o_ready
+        inside = _counter(m, "inside", 3, took, out)
+        quiet = Signal(range(4), name="quiet")
+        m.d.sync += quiet.eq(_run_length(self.o_ready & ~took, quiet, 3))
+        checks = {
+            "no_overflow": inside <= 2,
+            "no_underflow": ~self.o_valid | (inside != 0),
+            "drains": (quiet < 2) | (inside == 0),
+        }
+        for name, cond in checks.items():
+            if name in self.props:
+                m.d.comb += Assert(cond, name)
+        if "stable" in self.props:
+            stream_rules(m, self.o_valid, self.o_ready, self.o_data, Assert)
+        m.d.comb += Cover(inside == 2)
+        return m
+
+
 class RequantizerCheck(wiring.Component):
     """:class:`hw.requant.Requantizer` (one lane, int8 out): its 13 pipeline registers and
     its 16-entry output FIFO. Bound of ``drains``: ``latency + fifo_depth`` = 30 cycles of
@@ -150,6 +197,42 @@ class RequantizerCheck(wiring.Component):
         return m
 
 
+class HaarInverseCheck(wiring.Component):
+    """:class:`hw.haar.HaarInverse`, one lane, one level, frames up to 4 x 4 (a 2 x 2 block
+    at a time). ``no_underflow`` here is "no more pixels out than coefficients in" (beats
+    outside a frame are dropped, never emitted); ``stable`` on the output.
+
+    Members
+    -------
+    i, o, width, height, error
+        As the unit's.
+    """
+
+    def __init__(self, *, props=("stable", "no_underflow"), unit=HaarInverse):
+        self.props = set(props)
+        self.unit = unit(lanes=1, max_width=4, max_height=4, levels=1)
+        super().__init__(self.unit.signature)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.unit = u = self.unit
+        wiring.connect(m, wiring.flipped(self.i), u.i)
+        wiring.connect(m, u.o, wiring.flipped(self.o))
+        m.d.comb += [u.width.eq(self.width), u.height.eq(self.height),
+                     self.error.eq(u.error)]
+        m.d.comb += Assume(~ResetSignal())
+        stream_rules(m, self.i.valid, self.i.ready, self.i.payload, Assume)
+        took = self.i.valid & self.i.ready
+        out = self.o.valid & self.o.ready
+        surplus = _counter(m, "surplus", 8, took, out)  # in minus out, as a signed count
+        if "no_underflow" in self.props:
+            m.d.comb += Assert(~surplus[-1], "no_underflow")
+        if "stable" in self.props:
+            stream_rules(m, self.o.valid, self.o.ready, self.o.payload, Assert)
+        m.d.comb += Cover(out)
+        return m
+
+
 #: The proofs of ``make formal``: (name, check, properties, mode, depth, why that depth).
 #: Induction does not close on these checks: their counts of the beats inside are not
 #: related, in the properties, to the units' own state (thermometer codes of level and
@@ -157,8 +240,12 @@ class RequantizerCheck(wiring.Component):
 #: they disagree and that persist while the reader stalls. Bounded model checking from the
 #: reset is used instead, to a depth past every state the property needs reached.
 PROOFS = [
+    ("two_entry_fifo", lambda props: TwoEntryCheck(props=props), PROPERTIES, "bmc", 10,
+     "fills the two entries, holds them, drains them, twice over"),
     ("credit_fifo", lambda props: CreditFIFOCheck(props=props), PROPERTIES, "bmc", 12,
      "fills the 4-entry FIFO from empty, holds it full, drains it (4 + 4 + 4 cycles)"),
+    ("haar_inverse", lambda props: HaarInverseCheck(props=props), ("stable", "no_underflow"),
+     "bmc", 16, "a 2 x 2 frame in and its pixels out (the first output at step 11)"),
     ("requantizer", lambda props: RequantizerCheck(props=props),
      ("stable", "no_overflow", "no_underflow"), "bmc", 20,
      "17 beats accepted with the output stalled overflow the 16-entry FIFO by cycle 18"),
