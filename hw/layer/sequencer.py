@@ -245,7 +245,7 @@ class FrameSequencer(wiring.Component):
         beat without ``first`` belongs to no frame and is dropped; inside a frame a beat with
         ``first`` (the next frame began) or a taken beat with ``last`` before the count's end
         (the frame was cut short) ends the frame, whose remaining positions go out as zeros.
-        A refused frame is dropped up to its ``last``, or up to a later ``first`` (not taken).
+        A refused frame is dropped up to its ``last`` (its markers are not checked).
         """
         x, y, g = Signal(16), Signal(16), Signal(range(self.max_groups + 1))
         i, o = self.x, self.haar_i
@@ -256,17 +256,14 @@ class FrameSequencer(wiring.Component):
         run = fifo.r_rdy & ~h.refused
         refused = fifo.r_rdy & h.refused
         fill = Signal()  # completing a frame cut short with zeros
-        seen = Signal()  # a refused frame's first beat was dropped
         skip = run & start & ~fill & ~i.payload.first
         cut = run & ~start & ~fill & i.valid & i.payload.first
         pad = fill | cut
-        # A refused frame ends at its `last` (taken) or at the next frame's `first` (left).
-        r_next = refused & seen & i.payload.first
         m.d.comb += [self.haar_width.eq(h.width), self.haar_height.eq(h.height),
                      o.valid.eq(run & (pad | (i.valid & ~skip))),
                      o.payload.data.eq(Mux(pad, 0, i.payload.data)),
                      o.payload.first.eq(first), o.payload.last.eq(end_row & end_plane),
-                     i.ready.eq((o.ready & run & ~pad) | (run & skip) | (refused & ~r_next))]
+                     i.ready.eq((o.ready & run & ~pad) | (run & skip) | refused)]
         took = i.valid & i.ready
         adv = o.valid & o.ready
         with m.If(adv):
@@ -275,14 +272,11 @@ class FrameSequencer(wiring.Component):
                 m.d.sync += y.eq(Mux(end_plane, 0, y + 1))
                 with m.If(end_plane):
                     m.d.sync += g.eq(Mux(end_frame, 0, g + 1))
-        r_end = (took & i.payload.last) | (i.valid & r_next)
         with m.If(adv & end_frame):
             m.d.sync += fill.eq(0)
         with m.Elif(adv & (cut | (~pad & i.payload.last))):
             m.d.sync += fill.eq(1)
-        with m.If(refused):
-            m.d.sync += seen.eq(Mux(r_end, 0, seen | took))
-        m.d.comb += fifo.r_en.eq(Mux(h.refused, r_end, adv & end_frame))
+        m.d.comb += fifo.r_en.eq(Mux(h.refused, took & i.payload.last, adv & end_frame))
         # The user's markers must agree with the count.
         bad = (took & run & ((i.payload.first != start) | (i.payload.last != end_frame))) | (
             adv & cut)

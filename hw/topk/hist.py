@@ -142,15 +142,15 @@ class CodeHistogram(wiring.Component):
         boot = Signal(init=1)
         wiping = Signal()
         wc = Signal(aw)
-        m.d.comb += self.ready.eq(~wiping & ~(boot & dirty))
-        m.d.sync += boot.eq(0)
-        with m.If(boot & dirty):
-            m.d.sync += [wiping.eq(1), wc.eq(self.words - 1)]
+        # Plain expressions, no m.If: Icarus never evaluates an `always @*` whose inputs have
+        # not changed since time 0, and these stay constant until a frame comes.
+        start_wipe, end_wipe = boot & dirty, wiping & (wc == 0)
+        m.d.comb += self.ready.eq(~wiping & ~start_wipe)
+        m.d.sync += [boot.eq(0),
+                     wiping.eq(Mux(start_wipe, 1, Mux(end_wipe, 0, wiping))),
+                     wc.eq(Mux(start_wipe, self.words - 1, Mux(wiping, wc - 1, wc)))]
         with m.If(wiping):
             m.d.comb += [wr.addr.eq(wc), wr.data.eq(0), wr.en.eq(1)]
-            m.d.sync += wc.eq(wc - 1)
-            with m.If(wc == 0):
-                m.d.sync += [wiping.eq(0), dirty.eq(0)]
 
         # Scan: read word (s1), clear it while its data comes out (s2), word register (s3),
         # suffix sums of the word (s3b, s4), compare with k - (codes above) (s5), pick (s6).
@@ -176,10 +176,7 @@ class CodeHistogram(wiring.Component):
                      s5_last.eq(s4_last)]
         with m.If(s1_valid):
             m.d.comb += [wr.addr.eq(s1_addr), wr.data.eq(0), wr.en.eq(1)]
-        with m.If(v[4]):
-            m.d.sync += dirty.eq(1)
-        with m.Elif(s1_last):
-            m.d.sync += dirty.eq(0)
+        m.d.sync += dirty.eq(Mux(v[4], 1, Mux(s1_last | end_wipe, 0, dirty)))
 
         counts = [word[j * cw:(j + 1) * cw] for j in range(r)]
         # Suffix sums sfx[j] = sum(counts[j:]) in two registered steps (one adder level each
