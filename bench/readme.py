@@ -217,7 +217,8 @@ def main(argv=None) -> int:
         README.write_text(new)
         print(f"rewrote {len(tables_in(new))} tables in {README.name}")
         return 0
-    stale = [n for n in tables_in(text) if tables_in(text)[n][1] != tables_in(new)[n][1]]
+    old_tables, new_tables = tables_in(text), tables_in(new)
+    stale = [n for n, (_, body) in old_tables.items() if body != new_tables[n][1]]
     for name in stale:
         print(f"README table {name} differs from {TABLES[name][0]}.json", file=sys.stderr)
     return 1 if stale else 0

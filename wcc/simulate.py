@@ -28,18 +28,6 @@ import numpy as np
 GEOMETRY = dict(lanes=24, rows=8, cols=8, subtiles=2)
 
 
-def parse_layer(spec: str) -> tuple[str, str]:
-    """``ocr:TENSOR@PHOTO`` -> (tensor, photo); ValueError naming the option otherwise."""
-    import argparse
-
-    from .args import layer_spec
-
-    try:
-        return layer_spec(spec)
-    except argparse.ArgumentTypeError as exc:
-        raise ValueError(f"--layer {exc}") from None
-
-
 def simulate_frames(frames, *, name: str = "wcc_layer", geometry=None, stages: bool = True,
                     waves: bool = False, trace: bool = False, seed: int = 1) -> dict:
     """Simulate ``frames`` ((x, IntParams, k) each, same shape) back to back on a WccLayer

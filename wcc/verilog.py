@@ -68,7 +68,7 @@ def _parser_of(param):
 
 def _run(args) -> int:
     from synth.parameters import parameters
-    from synth.verilog import generate
+    from synth.verilog import write_design
 
     design = next(d for d in designs.DESIGNS if d.module == args.module)
     parser = module_parser(design)
@@ -81,13 +81,10 @@ def _run(args) -> int:
         parser.error("the module needs " + ", ".join(f"--{m.replace('_', '-')}" for m in missing))
     command = shlex.join(["wcc", "verilog", design.module, *args.options])
     try:
-        text = generate(design, opts, top=top, command=command)
+        path = write_design(design, out, opts, top=top, command=command)
     except ValueError as exc:  # the constructor's parameter check names the parameter
         if args.debug:
             raise
         raise UsageError(f"{design.module}: {exc}") from None
-    path = Path(out) / f"{top}.v"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
     print(f"wrote {path}")
     return 0

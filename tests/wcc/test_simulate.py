@@ -14,7 +14,7 @@ from hw.lib.layouts import (
 )
 from verif.cocotb_streams import pack
 from verif.stimulus import layer_frame
-from wcc.simulate import expected_streams, locate_mismatch, parse_layer
+from wcc.simulate import expected_streams, locate_mismatch
 
 SMALL = dict(lanes=4, rows=2, cols=2, subtiles=2, max_c_in=12, max_c_out=10, max_width=24,
              max_height=16)
@@ -52,10 +52,3 @@ def test_locator_names_the_first_differing_stage():
         bad[name][len(bad[name]) // 2] ^= 1
         assert locate_mismatch(dut, bad, x, params, k) == name
 
-
-def test_parse_layer():
-    assert parse_layer("ocr:p2o.Add.35@astronaut") == ("p2o.Add.35", "astronaut")
-    with pytest.raises(ValueError, match=r"--layer must be ocr:TENSOR@PHOTO, got 'x'"):
-        parse_layer("x")
-    with pytest.raises(ValueError, match=r"--layer unknown photo 'nope'"):
-        parse_layer("ocr:p2o.Add.35@nope")
