@@ -33,72 +33,38 @@ def _proof(name):
     return result
 
 
-def test_credit_fifo_proof():
-    _proof("credit_fifo")
+#: proof name -> (the check around a broken unit with one property, the properties mutated)
+MUTANTS = {
+    "credit_fifo": (lambda p: CreditFIFOCheck(props=(p,), fifo=FIFO_MUTANTS[p]), PROPERTIES),
+    "two_entry_fifo": (lambda p: TwoEntryCheck(props=(p,), build=TWO_ENTRY_MUTANTS[p]),
+                       PROPERTIES),
+    "haar_inverse": (lambda p: HaarInverseCheck(props=(p,), unit=INVERSE_MUTANTS[p]),
+                     ("stable", "no_underflow")),
+    "requantizer": (lambda p: RequantizerCheck(props=(p,), unit=REQUANT_MUTANTS[p]),
+                    ("stable", "no_overflow", "no_underflow")),
+    # The drain bound needs the deeper run of its own proof.
+    "requantizer_drains": (lambda p: RequantizerCheck(props=(p,), unit=REQUANT_MUTANTS[p]),
+                           ("drains",)),
+}
 
 
-@pytest.mark.parametrize("prop", PROPERTIES)
-def test_credit_fifo_mutant_fails(prop):
-    _, _, mode, depth = _PLAN["credit_fifo"]
-    result = prove(f"credit_fifo_mutant_{prop}",
-                   CreditFIFOCheck(props=(prop,), fifo=FIFO_MUTANTS[prop]), mode=mode,
-                   depth=depth)
+@pytest.mark.parametrize("name", list(_PLAN))
+def test_proof(name):
+    _proof(name)
+
+
+@pytest.mark.parametrize("name,prop", [(n, p) for n, (_, props) in MUTANTS.items()
+                                       for p in props])
+def test_mutant_fails(name, prop):
+    _, _, mode, depth = _PLAN[name]
+    make, _ = MUTANTS[name]
+    result = prove(f"{name}_mutant_{prop}", make(prop), mode=mode, depth=depth)
     print(result.log)
     assert result.status == "FAIL", result.log
 
 
-def test_two_entry_fifo_proof():
-    _proof("two_entry_fifo")
-
-
-@pytest.mark.parametrize("prop", PROPERTIES)
-def test_two_entry_fifo_mutant_fails(prop):
-    _, _, mode, depth = _PLAN["two_entry_fifo"]
-    result = prove(f"two_entry_fifo_mutant_{prop}",
-                   TwoEntryCheck(props=(prop,), build=TWO_ENTRY_MUTANTS[prop]), mode=mode,
-                   depth=depth)
-    print(result.log)
-    assert result.status == "FAIL", result.log
-
-
-def test_haar_inverse_proof():
-    _proof("haar_inverse")
-
-
-@pytest.mark.parametrize("prop", ["stable", "no_underflow"])
-def test_haar_inverse_mutant_fails(prop):
-    _, _, mode, depth = _PLAN["haar_inverse"]
-    result = prove(f"haar_inverse_mutant_{prop}",
-                   HaarInverseCheck(props=(prop,), unit=INVERSE_MUTANTS[prop]), mode=mode,
-                   depth=depth)
-    print(result.log)
-    assert result.status == "FAIL", result.log
-
-
-def test_requantizer_proof():
-    _proof("requantizer")
-
-
-@pytest.mark.parametrize("prop", ["stable", "no_overflow", "no_underflow"])
-def test_requantizer_mutant_fails(prop):
-    _, _, mode, depth = _PLAN["requantizer"]
-    result = prove(f"requantizer_mutant_{prop}",
-                   RequantizerCheck(props=(prop,), unit=REQUANT_MUTANTS[prop]), mode=mode,
-                   depth=depth)
-    print(result.log)
-    assert result.status == "FAIL", result.log
-
-
-def test_requantizer_drains_proof():
-    _proof("requantizer_drains")
-
-
-def test_requantizer_drains_mutant_fails():
-    _, _, mode, depth = _PLAN["requantizer_drains"]
-    result = prove("requantizer_mutant_drains",
-                   RequantizerCheck(props=("drains",), unit=REQUANT_MUTANTS["drains"]),
-                   mode=mode, depth=depth)
-    assert result.status == "FAIL", result.log
+def test_every_proof_has_its_mutants():
+    assert set(MUTANTS) == set(_PLAN)
 
 
 @pytest.mark.parametrize("check,depth", [(CreditFIFOCheck, 12), (RequantizerCheck, 20),
