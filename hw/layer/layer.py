@@ -64,7 +64,7 @@ class WccLayer(wiring.Component):
         The systolic array's R and C, 1..32.
     subtiles : int
         Array sub-tiles per output-channel group: the inverse Haar and the output take
-        ``subtiles * cols`` channels a beat; a power of two, 1..8.
+        ``subtiles * cols`` channels a beat (even, at most 64); a power of two, 1..8.
     max_c_in, max_c_out : int
         Largest run-time channel counts, 1..4096.
     max_width, max_height : int
@@ -109,9 +109,11 @@ class WccLayer(wiring.Component):
             raise ValueError(f"lanes must be a multiple of rows = {rows} in [{rows}, 64], "
                              f"got {lanes}")
         check_power_of_two("subtiles", subtiles, 1, 8)
-        if subtiles * cols > 64:
-            raise ValueError(f"subtiles * cols must be at most 64 (the inverse Haar's lanes), "
-                             f"got {subtiles * cols}")
+        if subtiles * cols > 64 or subtiles * cols % 2:
+            # The output lanes: the inverse Haar's lanes (at most 64), and an even number
+            # because the output stage takes its biases two to a params beat.
+            raise ValueError(f"subtiles * cols must be even and at most 64 (the output "
+                             f"lanes), got {subtiles * cols}")
         check_int("max_c_in", max_c_in, 1, 4096)
         check_int("max_c_out", max_c_out, 1, 4096)
         check_int("levels", levels, 1, 4)

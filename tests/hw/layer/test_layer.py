@@ -84,7 +84,8 @@ def test_bad_parameters():
     for kw, name in (({"lanes": 3}, "lanes"), ({"subtiles": 3}, "subtiles"),
                      ({"max_k": 0}, "max_k"), ({"max_c_in": 0}, "max_c_in"),
                      ({"levels": 5}, "levels"), ({"primitive": "x"}, "primitive"),
-                     ({"cols": 32, "subtiles": 4}, "subtiles")):
+                     ({"cols": 32, "subtiles": 4}, "subtiles"),
+                     ({"lanes": 1, "rows": 1, "cols": 1, "subtiles": 1}, "subtiles \\* cols")):
         with pytest.raises(ValueError, match=name):
             WccLayer(**{**SMALL, **kw})
 
