@@ -8,10 +8,17 @@ beat), the cycle each frame's first pixel beat was first offered, and every chan
 taken (``error_code`` a cycle later), a refusal a few cycles after the ``cfg`` beat is taken
 and before the next one is. :func:`check_codes` then asks, for every frame that raises a code,
 that ``error_code`` holds that code at some cycle of its window, and, for every change of
-``error_code``, that some frame's window and code explain it. Codes at the same cycle are
-resolved by priority (a refusal over a pixel framing error over a parameter framing error),
-so a framing error whose window also holds a change to a code of higher priority may have been
-hidden by it: it is counted apart (``masked``), not failed. Pure Python.
+``error_code``, that some frame's window and code explain it.
+
+Errors in the same cycle are resolved by priority: the layer writes a refusal's code over a
+pixel framing error's, and a pixel framing error's over a parameter framing error's
+(``docs/reliability.md``). They do meet: a refused configuration waiting for a descriptor slot
+is pushed in the cycle after the frame before it frees one, which is the cycle after that
+frame's final pixel or parameter beat is taken, the cycle its framing error (a ``last``
+missing, a packet too long) is reported. A framing error whose code never shows is therefore
+counted apart (``masked``), not failed, when a frame of a higher-priority code may have been
+refused within its window (the windows overlap) and ``error_code`` held that code there (a
+refusal of the code already held changes nothing). Pure Python.
 """
 
 from __future__ import annotations
@@ -70,7 +77,8 @@ def check_codes(frames, taken: dict, offered: list, events: list, end: int) -> t
         frame explains; empty when all is well.
     stats : dict
         ``changed`` (faults seen as a change to their code), ``held`` (the code was already
-        that of the frame: an earlier fault of the same code), ``masked`` (module docstring).
+        that of the frame: an earlier fault of the same code), ``masked`` (hidden by a
+        refusal in the same cycle: module docstring).
     """
     cycles = [t for t, _ in events]
     windows = []
@@ -81,22 +89,25 @@ def check_codes(frames, taken: dict, offered: list, events: list, end: int) -> t
         return events[i - 1][1] if i else 0
 
     for j, f in enumerate(frames):
-        if not f.code:
-            continue
-        lo, hi = code_window(frames, j, taken, offered, end)
-        windows.append((lo, hi, f.code))
+        if f.code:
+            windows.append((j, *code_window(frames, j, taken, offered, end), f.code))
+    for j, lo, hi, code in windows:
+        f = frames[j]
         inside = events[bisect_right(cycles, lo - 1):bisect_right(cycles, hi)]
-        if any(c == f.code for _, c in inside):
+        shown = {code_at(lo), *(c for _, c in inside)}
+        if any(c == code for _, c in inside):
             stats["changed"] += 1
-        elif code_at(lo) == f.code:
+        elif code_at(lo) == code:
             stats["held"] += 1
-        elif f.code >= ErrorCode.PIXEL_FRAMING and any(0 < c < f.code for _, c in inside):
+        elif code >= ErrorCode.PIXEL_FRAMING and any(
+                0 < c < code and c in shown and r_lo <= hi and lo <= r_hi
+                for _, r_lo, r_hi, c in windows):
             stats["masked"] += 1
         else:
-            problems.append(f"frame {j} ({f.kind}): error_code {f.code} expected in cycles "
+            problems.append(f"frame {j} ({f.kind}): error_code {code} expected in cycles "
                             f"{lo}..{hi}; it was {code_at(lo)}, then "
                             f"{[c for _, c in inside] or 'unchanged'}")
     for t, c in events:
-        if not any(lo <= t <= hi and code == c for lo, hi, code in windows):
+        if not any(lo <= t <= hi and code == c for _, lo, hi, code in windows):
             problems.append(f"error_code became {c} at cycle {t}: no frame raises it then")
     return problems, stats

@@ -106,6 +106,15 @@ def test_check_codes_masked():
     taken = {"cfg": [[44], [90]], "x": [[40], [45]], "params": [[50], [60]]}
     problems, stats = check_codes(frames, taken, [40, 45], [(47, 4)], 100)
     assert problems == [] and stats == {"changed": 1, "held": 0, "masked": 1}
+    # A refusal of the code already held (frame 0's): no change at all, still masked.
+    three = _frames(("refused", 4, ("cfg", 0, 0)), *[(f.kind, f.code, f.blame) for f in frames])
+    taken3 = {k: [[20], *v] for k, v in taken.items()}
+    problems, stats = check_codes(three, taken3, [20, 40, 45], [(23, 4)], 100)
+    assert problems == [] and stats == {"changed": 1, "held": 1, "masked": 1}
+    # A refusal of a lower priority than the missing code's cannot hide it.
+    frames[0].code = 7
+    problems, _ = check_codes(frames, taken, [40, 45], [(47, 7)], 100)
+    assert len(problems) == 1 and "frame 1 (px_early_last)" in problems[0]
     # Without the refusal, the same missing change fails.
     problems, _ = check_codes(frames[1:], {k: v[1:] for k, v in taken.items()}, [45], [],
                               100)
