@@ -1,7 +1,7 @@
-"""The WCC layer's soak on Verilator: a thousand random frames back to back (``make regress``).
+"""The WCC layer's soak on Verilator: thousands of random frames back to back (``make regress``).
 
 One small build (4 lanes, a 2 x 2 array, 2 sub-tiles, up to 8 channels in and out, frames up
-to 16 x 16), then ``WCC_SOAK_FRAMES`` (default 1000) frames from ``verif.layer_soak``: valid
+to 16 x 16), then ``WCC_SOAK_FRAMES`` (default 2000) frames from ``verif.layer_soak``: valid
 configurations, refused ones (every refusal code), damaged streams (every recoverable framing
 fault), random input gaps and output backpressure; see ``sim/tb_layer_soak.py`` for the checks
 and ``docs/reliability.md`` for what the soak covers. The seed is ``WCC_SOAK_SEED`` or, if
@@ -26,7 +26,7 @@ from verif.runner import BUILD, run_cocotb, waves_enabled
 
 SOAK = dict(lanes=4, rows=2, cols=2, subtiles=2, max_c_in=8, max_c_out=8, max_width=16,
             max_height=16)
-DEFAULT_FRAMES = 1000
+DEFAULT_FRAMES = 2000
 
 
 def soak_seed() -> int:
@@ -37,7 +37,7 @@ def soak_seed() -> int:
 
 @pytest.mark.slow
 def test_layer_soak(request):
-    """At least a thousand random frames (valid, refused, damaged) through one Verilator
+    """Two thousand random frames (by default) (valid, refused, damaged) through one Verilator
     build: every output bit-exact, every error code where it belongs, no hang."""
     seed = soak_seed()
     count = int(os.environ.get("WCC_SOAK_FRAMES", DEFAULT_FRAMES))
