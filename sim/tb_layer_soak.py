@@ -23,7 +23,7 @@ from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, with_timeout
 from cocotb.utils import get_sim_time
 
 from hw.layer import WccLayer
-from hw.layer.config import CONFIG_LAYOUT
+from hw.layer.config import CONFIG_LAYOUT, ErrorCode
 from hw.layer.protocol import output_map
 from hw.layer.sequencer import params_layout
 from hw.lib.layouts import layer_output_layout, pixel_layout
@@ -179,8 +179,12 @@ async def layer_soak(dut):
                "kinds": kinds, "codes": stats}
     line = summary_line(summary, wall=f"{wall:.0f} s (simulation only)")
     print(line)
-    print(f"soak: kinds {kinds}; error codes seen as a change {stats['changed']}, already "
-          f"held {stats['held']}, hidden by a code of higher priority {stats['masked']}")
+    by_code = {c.name: sum(f.kind == "refused" and f.code == c for f in frames)
+               for c in ErrorCode if 0 < c < ErrorCode.PIXEL_FRAMING}
+    summary["refused_by_code"] = by_code
+    print(f"soak: kinds {kinds}; refused by code {by_code}; error codes seen as a change "
+          f"{stats['changed']}, already held {stats['held']}, hidden by a code of higher "
+          f"priority in the same cycle {stats['masked']}")
     if cfg.get("results"):
         with open(cfg["results"], "w") as fh:
             json.dump(summary, fh)

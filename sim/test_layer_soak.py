@@ -40,7 +40,7 @@ def test_layer_soak(request):
     """Two thousand random frames (by default) (valid, refused, damaged) through one Verilator
     build: every output bit-exact, every error code where it belongs, no hang."""
     seed = soak_seed()
-    count = int(os.environ.get("WCC_SOAK_FRAMES", DEFAULT_FRAMES))
+    count = int(os.environ.get("WCC_SOAK_FRAMES", "").strip() or DEFAULT_FRAMES)
     print(f"soak: seed {seed} ({count} frames; WCC_SOAK_SEED={seed} repeats this run)")
     # pytest's terminal summary shows this line (conftest.py): the seed of a failed run.
     props = request.node.user_properties
