@@ -130,7 +130,7 @@ def soak_frames(layer, count: int, *, seed: int, kinds=None) -> list[SoakFrame]:
     frames = []
     for kind in chosen:
         if kind == "refused":
-            f = _refused(layer, rng, nprng)
+            f = _refused(layer, rng)
         else:
             f = _valid(layer, rng, nprng)
             if kind != "valid":
@@ -163,14 +163,20 @@ def frame_budget(layer, f: SoakFrame) -> int:
     return 10 * cycles + 2000
 
 
-def _valid(layer, rng, nprng) -> SoakFrame:
-    """A random valid frame, undamaged."""
+def _shape(layer, rng) -> tuple[int, int, int, int, int]:
+    """A random valid ``(c_in, c_out, height, width, k)``: k = 0, N, at most 8, or any."""
     c_in, c_out = rng.randint(1, layer.max_c_in), rng.randint(1, layer.max_c_out)
     h, w = rng.randint(1, layer.max_height), rng.randint(1, layer.max_width)
     n = padded_positions(h, w, layer.levels)
     k = rng.choice([0, n, rng.randint(0, min(n, 8)), rng.randint(0, n), rng.randint(0, n)])
-    k = min(k, layer.max_k)
-    if rng.random() < 0.3:
+    return c_in, c_out, h, w, min(k, layer.max_k)
+
+
+def _valid(layer, rng, nprng) -> SoakFrame:
+    """A random valid frame, undamaged: a sixth a calibrated layer (``golden.calibrate``,
+    the costly part of drawing a frame), the rest random."""
+    c_in, c_out, h, w, k = _shape(layer, rng)
+    if rng.random() < 1 / 6:
         from .stimulus import layer_frame
 
         x, p, _ = layer_frame(c_in, c_out, h, w, seed=rng.randrange(2**31),
@@ -250,13 +256,16 @@ def _bad(rng, limit: int) -> int:
     return 0 if r < 0.4 else limit + 1 if r < 0.7 else rng.randint(limit + 1, 2**16 - 1)
 
 
-def _refused(layer, rng, nprng) -> SoakFrame:
+def _refused(layer, rng) -> SoakFrame:
     """A configuration the layer refuses, with pixel beats and a parameter packet to drop.
 
     One field is made invalid, sometimes a second one too; the code is the first invalid
     field's in the order the layer checks them (c_in, c_out, height, width, then k)."""
-    base = _valid(layer, rng, nprng).cfg
-    cfg = dict(base)
+    c_in, c_out, h, w, k = _shape(layer, rng)
+    cfg = {"c_in": c_in, "c_out": c_out, "height": h, "width": w, "k": k,
+           "m_coef": _multiplier(rng), "sh_coef": _shift(rng, 8), "m_acc": _multiplier(rng),
+           "sh_acc": _shift(rng, 12), "m_out": _multiplier(rng), "sh_out": _shift(rng, 14),
+           "relu": int(rng.random() < 0.3)}
     bad = {rng.choice(_REFUSED)}
     if rng.random() < 0.25:
         bad.add(rng.choice(_REFUSED))
