@@ -10,7 +10,7 @@ JOBS ?= 2
 SIM ?= icarus
 export SIM
 
-.PHONY: help test demo bench synth verilog bitstream regress formal lint sysdeps venv clean
+.PHONY: help test demo bench synth verilog bitstream regress soak formal lint sysdeps venv clean
 
 help:
 	@echo "make test       create .venv, install everything, run all fast tests (tests/ + sim/)"
@@ -21,6 +21,7 @@ help:
 	@echo "make verilog    Verilog of every registered configuration -> build/verilog/"
 	@echo "make bitstream  ULX3S (ECP5-85F) bitstream: the requantizer behind a UART (~1 min)"
 	@echo "make regress    long regressions (pytest -m slow)"
+	@echo "make soak       the layer's soak alone (WCC_SOAK_SEED=S, WCC_SOAK_FRAMES=F; ~5 min)"
 	@echo "make formal     SymbiYosys proofs of the stream properties -> build/formal/"
 	@echo "make lint       ruff, and verilator --lint-only -Wall on every module's Verilog"
 
@@ -61,6 +62,11 @@ test: sysdeps $(STAMP)
 
 regress: sysdeps $(STAMP)
 	$(PYTEST) -q -n $(JOBS) --dist loadfile -m slow tests/ sim/
+
+# The integrated layer's randomized soak alone (it is also in `make regress`): seed and frame
+# count from WCC_SOAK_SEED and WCC_SOAK_FRAMES (docs/reliability.md).
+soak: sysdeps $(STAMP)
+	$(PYTEST) -q -s -m slow sim/test_layer_soak.py
 
 # The fast proofs (and their mutants) also run in `make test` (tests/verif/test_formal.py).
 formal: $(STAMP)

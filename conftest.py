@@ -15,3 +15,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(
             f"{len(slow)} slow regression(s) not run (marker 'slow'): run them with "
             "`make regress` or `pytest -m slow`")
+    # Tests that record a one-line "summary" property (the layer's soak: its seed and counts)
+    # show it here, also when run by pytest-xdist workers.
+    for key in ("passed", "failed"):
+        for report in terminalreporter.stats.get(key, []):
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "summary" and report.when == "call":
+                    terminalreporter.write_line(str(value))
