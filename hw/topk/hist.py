@@ -130,8 +130,6 @@ class CodeHistogram(wiring.Component):
             m.d.comb += bumped[lo:hi].eq(Mux(hit1, wq[0][lo:hi] + onehot[j],
                                              word[lo:hi] + onehot[j]))
         m.d.sync += wq[0].eq(bumped)
-        with m.If(v[4]):
-            m.d.comb += [wr.addr.eq(a[4]), wr.data.eq(wq[0]), wr.en.eq(1)]
 
         # A reset in the middle of a frame leaves counts in the memory, which only a scan
         # clears: `dirty` (no reset: it outlives one) says an increment was written since the
@@ -149,8 +147,6 @@ class CodeHistogram(wiring.Component):
         m.d.sync += [boot.eq(0),
                      wiping.eq(Mux(start_wipe, 1, Mux(end_wipe, 0, wiping))),
                      wc.eq(Mux(start_wipe, self.words - 1, Mux(wiping, wc - 1, wc)))]
-        with m.If(wiping):
-            m.d.comb += [wr.addr.eq(wc), wr.data.eq(0), wr.en.eq(1)]
 
         # Scan: read word (s1), clear it while its data comes out (s2), word register (s3),
         # suffix sums of the word (s3b, s4), compare with k - (codes above) (s5), pick (s6).
@@ -174,9 +170,20 @@ class CodeHistogram(wiring.Component):
                      s3b_valid.eq(s3_valid), s3b_addr.eq(s3_addr), s3b_last.eq(s3_last),
                      s4_valid.eq(s3b_valid), s4_addr.eq(s3b_addr), s4_last.eq(s3b_last),
                      s5_last.eq(s4_last)]
-        with m.If(s1_valid):
-            m.d.comb += [wr.addr.eq(s1_addr), wr.data.eq(0), wr.en.eq(1)]
         m.d.sync += dirty.eq(Mux(v[4], 1, Mux(s1_last | end_wipe, 0, dirty)))
+
+        # The write port: an increment's word (stage 4), a wipe's zero, or the scan's clearing
+        # zero (stage s1), in rising priority. Its address, data and enable are registers, each
+        # computed a cycle early from what the stage-4 / s1 / wipe registers will hold, so the
+        # block RAMs' write pins hang off flip-flops: the select and the bank decode in front of
+        # a far block RAM were the selector's critical path on the ECP5.
+        wiping_next = Mux(start_wipe, 1, Mux(end_wipe, 0, wiping))
+        wc_next = Mux(start_wipe, self.words - 1, Mux(wiping, wc - 1, wc))
+        wr_addr, wr_data, wr_en = Signal(aw), Signal(r * cw), Signal()
+        m.d.sync += [wr_en.eq(v[3] | wiping_next | scanning),
+                     wr_addr.eq(Mux(scanning, w, Mux(wiping_next, wc_next, a[3]))),
+                     wr_data.eq(Mux(scanning | wiping_next, 0, bumped))]
+        m.d.comb += [wr.addr.eq(wr_addr), wr.data.eq(wr_data), wr.en.eq(wr_en)]
 
         counts = [word[j * cw:(j + 1) * cw] for j in range(r)]
         # Suffix sums sfx[j] = sum(counts[j:]) in two registered steps (one adder level each
