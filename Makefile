@@ -16,8 +16,9 @@ help:
 	@echo "make test       create .venv, install everything, run all fast tests (tests/ + sim/)"
 	@echo "                (cocotb benches on Icarus; SIM=verilator runs them on Verilator)"
 	@echo "make demo       a real OCR layer through the integer model and the simulated RTL (Verilator), report and pictures in build/demo/"
-	@echo "make bench      benchmarks -> build/bench/*.json (cycles, utilization, area, Fmax)"
-	@echo "make synth      Yosys + nextpnr (ECP5-85F, iCE40-UP5K) -> synth/report.{md,json}"
+	@echo "make bench      benchmarks -> build/bench/*.json (cycles, utilization, memory; area and Fmax: make synth)"
+	@echo "make synth      Yosys + nextpnr (ECP5-85F, iCE40-UP5K), only what changed -> synth/records/, synth/report.md"
+	@echo "                (make synth [MODULE ...] [SEEDS=\"1 2 3\"] [TIMEOUT=900] [FORCE=1]; ~20 min from nothing)"
 	@echo "make verilog    Verilog of every registered configuration -> build/verilog/"
 	@echo "make bitstream  ULX3S (ECP5-85F) bitstream: the requantizer behind a UART (~1 min)"
 	@echo "make regress    long regressions (pytest -m slow)"
@@ -84,8 +85,17 @@ bench: sysdeps $(STAMP)
 verilog: $(STAMP)
 	$(PY) -m synth.verilog
 
+# make synth [MODULE ...]: only the records whose design hash, flow or tools changed, that are
+# missing, or that lack one of SEEDS; JOBS entries side by side (docs/synth.md).
+SEEDS ?= 1
+TIMEOUT ?= 900
+ifeq (synth,$(firstword $(MAKECMDGOALS)))
+SYNTH_MODULES := $(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS))
+$(eval $(SYNTH_MODULES):;@:)
+endif
 synth: $(STAMP)
-	$(PY) -m synth.report
+	$(PY) -m synth.report --seeds $(SEEDS) --timeout $(TIMEOUT) -j $(JOBS) \
+	  $(if $(FORCE),--force) $(SYNTH_MODULES) $(MODULES)
 
 bitstream: $(STAMP)
 	$(PY) -m synth.board

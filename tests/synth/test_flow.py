@@ -117,6 +117,14 @@ def test_every_seed_timed_out():
                    seeds=(1, 2), timeout_s=0.01)
 
 
+def test_every_seed_timed_out_kept():
+    # make synth's way: the counts are kept, the Fmax figures are None, the seed is named.
+    r = synthesize(RegAdder(), name="test_reg_adder_timeout", device="ice40-up5k",
+                   seeds=(1,), timeout_s=0.01, need_fmax=False)
+    assert r["seeds_timed_out"] == [1] and r["fmax_mhz_all"] == []
+    assert r["fmax_mhz_median"] is None and r["ffs"] > 0 and len(r["design_hash"]) == 64
+
+
 @pytest.mark.filterwarnings("ignore:.*created but never used")
 def test_bad_device():
     with pytest.raises(ValueError, match="device"):
