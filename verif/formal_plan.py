@@ -66,7 +66,8 @@ PROOFS = [
           "a 3 x 2 frame (padded to 4 x 2) in and its 8 coefficients out (the last at step 23)",
           fast=False),
     Proof("haar_forward_drains", lambda props: HaarForwardCheck(props=props), ("drains",),
-          "bmc", 30, "a frame in by step 14, then the 16 cycles of the bound (14 fail)"),
+          "bmc", 28, "a frame in by step 12, then the 16 cycles of the bound (14 fail at step "
+          "23)"),
     Proof("topk", lambda props: TopKCheck(props=props), ("no_overflow", "no_underflow"),
           "bmc", 16, "two frames of 2 positions offered: the second's first beat waits for "
           "the first's outputs"),
