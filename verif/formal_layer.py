@@ -13,7 +13,8 @@ from hw.layer.config import ErrorCode
 
 from .formal_props import counter, drive_inputs, elaborated, input_members, stream_rules
 
-__all__ = ["LAYER_PARAMS", "LayerCheck", "SequencerCheck", "expected_code", "small_layer"]
+__all__ = ["LAYER_PARAMS", "LayerCheck", "SequencerCheck", "expected_code", "silence",
+           "small_layer"]
 
 #: The smallest layer: 2 lanes, a 2 x 2 array, one sub-tile, 2 channels each way, frames
 #: up to 2 x 2, one Haar level, 1-bit score mantissa (a few codes), one bin a scan cycle.
@@ -26,6 +27,13 @@ _BLOCKS = ("seq", "forward", "coef_rq", "topk", "colbuf", "array", "acc_rq", "ze
 #: Cycles from a configuration beat taken to its error visible on ``error``/``error_code``
 #: (size 1, divide 1, push 1, the sticky register 1), with room in the stage FIFOs.
 CONFIG_DELAY = 4
+
+
+def silence(layer: WccLayer) -> None:
+    """No ``UnusedElaboratable`` warnings for ``layer`` and its blocks (a check that
+    elaborates only a part of it, or a copy)."""
+    for unit in (layer, *(getattr(layer, n) for n in _BLOCKS)):
+        unit._MustUse__silence = True
 
 
 def small_layer(**kw) -> WccLayer:
@@ -107,9 +115,7 @@ class SequencerCheck(wiring.Component):
         self.mode, self.props, self.frames = mode, set(props), frames
         self.layer = small_layer()
         self.seq = seq(self.layer) if seq else self.layer.seq
-        # Only the sequencer is elaborated: no UnusedElaboratable warnings for the rest.
-        for unit in (self.layer, *(getattr(self.layer, n) for n in _BLOCKS)):
-            unit._MustUse__silence = True
+        silence(self.layer)  # only the sequencer is elaborated
         super().__init__(input_members(self.seq))
 
     def elaborate(self, platform):

@@ -86,5 +86,5 @@ PROOFS = [
           ("error", "stable"), "bmc", 12, "a configuration, its first pixel and parameter "
           "beats out from step 5, a marker fault and its error 2 cycles on", fast=False),
     Proof("layer_config", lambda props: LayerCheck(props=props), ("error",), "bmc", 12,
-          "two configurations through the whole layer, their errors visible", fast=False),
+          "two configurations through the whole layer, their errors visible"),
 ]
