@@ -132,15 +132,17 @@ design.il
 
 
 def main() -> int:
-    """``make formal``: every proof of :data:`verif.formal_checks.PROOFS`, one line each."""
-    from .formal_checks import PROOFS
+    """``make formal``: every proof of :data:`verif.formal_plan.PROOFS`, one line each, and
+    the total time."""
+    from .formal_plan import PROOFS
 
-    failed = 0
-    for name, make, props, mode, depth, why in PROOFS:
-        r = prove(name, make(props), mode=mode, depth=depth)
-        print(f"{name}: {r.status} ({mode}, depth {depth}: {why}) "
-              f"[{', '.join(props)}] {r.seconds:.1f} s", flush=True)
+    failed, t0 = 0, time.monotonic()
+    for p in PROOFS:
+        r = prove(p.name, p.make(p.props), mode=p.mode, depth=p.depth)
+        print(f"{p.name}: {r.status} ({p.mode}, depth {p.depth}: {p.why}) "
+              f"[{', '.join(p.props)}] {r.seconds:.1f} s", flush=True)
         failed += not r.passed
+    print(f"{len(PROOFS)} proofs, {failed} failed, {time.monotonic() - t0:.0f} s")
     return 1 if failed else 0
 
 

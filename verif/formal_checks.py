@@ -1,17 +1,10 @@
-"""Stream-contract properties of the blocks, as Amaranth ``Assert``/``Assume`` statements.
+"""Stream-contract checks of the FIFOs, the requantizer and the inverse Haar unit.
 
 Each check is a ``wiring.Component`` with the ports of the unit it wraps (the free inputs of
-the proof) and the unit inside. The environment is assumed to follow the stream contract
-(``Assume``); the unit is asserted to, and to hold its beats, count them and drain:
-
-* ``stable``: a beat offered and not taken is offered again in the next cycle with the same
-  payload;
-* ``no_overflow``: nothing is accepted while the unit cannot hold it (an independent count
-  of the beats inside never exceeds the unit's capacity, so no FIFO overflows);
-* ``no_underflow``: no output beat without an input beat inside (none duplicated, no FIFO
-  underflow): one output beat per input beat;
-* ``drains``: bounded liveness: once the input stops and the output is always ready, the
-  unit is empty within ``bound`` cycles (stated per check).
+the proof) and the unit inside; the properties (``stable``, ``no_overflow``,
+``no_underflow``, ``drains``) are those of :mod:`verif.formal_props`. The other blocks'
+checks are ``verif/formal_forward.py``, ``formal_topk.py``, ``formal_systolic.py`` and
+``formal_layer.py``; the list of proofs is ``verif/formal_plan.py``.
 
 ``props`` selects the properties asserted (all by default), so that a broken variant of a
 unit can be shown to fail each one on its own (``tests/verif/test_formal.py``).
@@ -19,40 +12,17 @@ unit can be shown to fail each one on its own (``tests/verif/test_formal.py``).
 
 from __future__ import annotations
 
-from amaranth.hdl import Assert, Assume, Cover, Module, Mux, ResetSignal, Signal, Value, unsigned
+from amaranth.hdl import Assert, Assume, Cover, Module, ResetSignal, Signal, unsigned
 from amaranth.lib import wiring
 
 from hw.haar import HaarInverse
 from hw.lib.fifo import CreditFIFO, two_entry_fifo
 from hw.requant import Requantizer
 
-__all__ = ["PROOFS", "PROPERTIES", "CreditFIFOCheck", "HaarInverseCheck", "RequantizerCheck",
+from .formal_props import PROPERTIES, counter, run_length, stream_rules
+
+__all__ = ["PROPERTIES", "CreditFIFOCheck", "HaarInverseCheck", "RequantizerCheck",
            "TwoEntryCheck", "stream_rules"]
-
-PROPERTIES = ("stable", "no_overflow", "no_underflow", "drains")
-
-
-def stream_rules(m, valid, ready, payload, stmt):
-    """``stmt`` (``Assert`` or ``Assume``) that a beat offered and not taken stays offered
-    with the same payload."""
-    payload = Value.cast(payload)
-    held = Signal(name="held")
-    prev = Signal(len(payload), name="prev")
-    m.d.sync += [held.eq(valid & ~ready), prev.eq(payload)]
-    with m.If(held):
-        m.d.comb += stmt(valid & (payload == prev))
-
-
-def _run_length(cond, count, top):
-    """The next value of a count of consecutive cycles with ``cond`` (saturating at
-    ``top``)."""
-    return Mux(cond, Mux(count == top, top, count + 1), 0)
-
-
-def _counter(m, name, width, inc, dec):
-    c = Signal(width, name=name)
-    m.d.sync += c.eq(c + inc - dec)
-    return c
 
 
 class CreditFIFOCheck(wiring.Component):
@@ -89,11 +59,11 @@ class CreditFIFOCheck(wiring.Component):
         d, w = self.depth, (2 * self.depth).bit_length() + 1
         pop = self.r_valid & self.r_ready
         # Beats started and not yet written, beats in the FIFO.
-        started = _counter(m, "started", w, self.take, self.w_en)
-        inside = _counter(m, "inside", w, self.w_en, pop)
+        started = counter(m, "started", w, self.take, self.w_en)
+        inside = counter(m, "inside", w, self.w_en, pop)
         m.d.comb += [Assume(~self.take | self.credit), Assume(~self.w_en | (started != 0))]
         quiet = Signal(range(d + 2), name="quiet")
-        m.d.sync += quiet.eq(_run_length(self.r_ready & ~self.w_en & ~self.take, quiet, d + 1))
+        m.d.sync += quiet.eq(run_length(self.r_ready & ~self.w_en & ~self.take, quiet, d + 1))
         checks = {
             "no_overflow": (started + inside <= d) & (~self.w_en | pop | (inside < d)),
             "no_underflow": self.r_valid == (inside != 0),
@@ -136,9 +106,9 @@ class TwoEntryCheck(wiring.Component):
         stream_rules(m, self.i_valid, self.i_ready, self.i_data, Assume)
         took = self.i_valid & self.i_ready
         out = self.o_valid & self.o_ready
-        inside = _counter(m, "inside", 3, took, out)
+        inside = counter(m, "inside", 3, took, out)
         quiet = Signal(range(4), name="quiet")
-        m.d.sync += quiet.eq(_run_length(self.o_ready & ~took, quiet, 3))
+        m.d.sync += quiet.eq(run_length(self.o_ready & ~took, quiet, 3))
         checks = {
             "no_overflow": inside <= 2,
             "no_underflow": ~self.o_valid | (inside != 0),
@@ -180,9 +150,9 @@ class RequantizerCheck(wiring.Component):
         cap, bound = Requantizer.fifo_depth, Requantizer.latency + Requantizer.fifo_depth
         took = self.i.valid & self.i.ready
         out = self.o.valid & self.o.ready
-        inside = _counter(m, "inside", 8, took, out)
+        inside = counter(m, "inside", 8, took, out)
         quiet = Signal(range(bound + 2), name="quiet")
-        m.d.sync += quiet.eq(_run_length(self.o.ready & ~took, quiet, bound + 1))
+        m.d.sync += quiet.eq(run_length(self.o.ready & ~took, quiet, bound + 1))
         checks = {
             "no_overflow": inside <= cap,
             "no_underflow": ~self.o.valid | (inside != 0),
@@ -224,31 +194,10 @@ class HaarInverseCheck(wiring.Component):
         stream_rules(m, self.i.valid, self.i.ready, self.i.payload, Assume)
         took = self.i.valid & self.i.ready
         out = self.o.valid & self.o.ready
-        surplus = _counter(m, "surplus", 8, took, out)  # in minus out, as a signed count
+        surplus = counter(m, "surplus", 8, took, out)  # in minus out, as a signed count
         if "no_underflow" in self.props:
             m.d.comb += Assert(~surplus[-1], "no_underflow")
         if "stable" in self.props:
             stream_rules(m, self.o.valid, self.o.ready, self.o.payload, Assert)
         m.d.comb += Cover(out)
         return m
-
-
-#: The proofs of ``make formal``: (name, check, properties, mode, depth, why that depth).
-#: Induction does not close on these checks: their counts of the beats inside are not
-#: related, in the properties, to the units' own state (thermometer codes of level and
-#: credits, the pipeline's valid bits), so k-induction finds unreachable start states where
-#: they disagree and that persist while the reader stalls. Bounded model checking from the
-#: reset is used instead, to a depth past every state the property needs reached.
-PROOFS = [
-    ("two_entry_fifo", lambda props: TwoEntryCheck(props=props), PROPERTIES, "bmc", 10,
-     "fills the two entries, holds them, drains them, twice over"),
-    ("credit_fifo", lambda props: CreditFIFOCheck(props=props), PROPERTIES, "bmc", 12,
-     "fills the 4-entry FIFO from empty, holds it full, drains it (4 + 4 + 4 cycles)"),
-    ("haar_inverse", lambda props: HaarInverseCheck(props=props), ("stable", "no_underflow"),
-     "bmc", 16, "a 2 x 2 frame in and its pixels out (the first output at step 11)"),
-    ("requantizer", lambda props: RequantizerCheck(props=props),
-     ("stable", "no_overflow", "no_underflow"), "bmc", 20,
-     "17 beats accepted with the output stalled overflow the 16-entry FIFO by cycle 18"),
-    ("requantizer_drains", lambda props: RequantizerCheck(props=props), ("drains",), "bmc",
-     34, "a beat, then the 30 cycles of the bound (latency 14 + FIFO 16), plus margin"),
-]

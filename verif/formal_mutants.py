@@ -1,23 +1,37 @@
 """Deliberately broken variants of the proved units, one per property: each must fail the
 proof of that property (``tests/verif/test_formal.py``), so that a vacuous property (one
-that no design could fail) cannot pass unnoticed. Each overrides one output of the unit
-after its own logic (the last assignment wins, or the function's result is replaced)."""
+that no design could fail) cannot pass unnoticed. Each overrides one signal of the unit
+after its own logic, in the domain that drives it (the last assignment wins, or the
+function's result is replaced)."""
 
 from __future__ import annotations
 
+import inspect
+
 from amaranth.hdl import Const
 
-from hw.haar import HaarInverse
+from hw.haar import HaarForward, HaarInverse
+from hw.layer.config import ErrorCode
 from hw.lib.fifo import CreditFIFO, two_entry_fifo
 from hw.requant import Requantizer
+from hw.systolic import SystolicArray
+from hw.topk import TopK
 
-__all__ = ["FIFO_MUTANTS", "INVERSE_MUTANTS", "REQUANT_MUTANTS", "TWO_ENTRY_MUTANTS"]
+from .formal_layer import silence
+
+__all__ = ["FIFO_MUTANTS", "FORWARD_MUTANTS", "INVERSE_MUTANTS", "LAYER_MUTANTS",
+           "REQUANT_MUTANTS", "SEQUENCER_MUTANTS", "SYSTOLIC_MUTANTS", "TOPK_MUTANTS",
+           "TWO_ENTRY_MUTANTS"]
 
 
-def _mutant(base, name, override):
+def _mutant(base, name, override, domain="comb"):
+    """A subclass of ``base`` whose module gets ``override(self, m)`` (or
+    ``override(self)``) in ``domain`` after its own logic."""
+    takes_module = len(inspect.signature(override).parameters) == 2
+
     def elaborate(self, platform):
         m = base.elaborate(self, platform)
-        m.d.comb += override(self)
+        m.d[domain] += override(self, m) if takes_module else override(self)
         return m
     return type(name, (base,), {"elaborate": elaborate})
 
@@ -70,3 +84,82 @@ INVERSE_MUTANTS = {
     # Valid with no block inside: pixels out of nothing.
     "no_underflow": _mutant(HaarInverse, "ValidAlways", lambda u: u.o.valid.eq(1)),
 }
+
+#: property -> a HaarForward that breaks it.
+FORWARD_MUTANTS = {
+    # The output coefficient follows the input pixel: it changes while the beat waits.
+    "stable": _mutant(HaarForward, "CoefFollowsInput",
+                      lambda u: u.o.payload.data[0].eq(u.i.payload.data[0])),
+    # The quad FIFO written in every cycle, whether or not it has room.
+    "no_overflow": _mutant(HaarForward, "WriteAlways",
+                           lambda u, m: m.submodules.fifo.w_en.eq(1)),
+    # Valid with nothing inside: coefficients out of nothing.
+    "no_underflow": _mutant(HaarForward, "ValidAlways", lambda u: u.o.valid.eq(1), "sync"),
+    # No `last` marker: the frame's end is lost.
+    "count": _mutant(HaarForward, "LastNever", lambda u: u.o.payload.last.eq(0)),
+    # The output never offered: the unit never drains.
+    "drains": _mutant(HaarForward, "NeverValid", lambda u: u.o.valid.eq(0), "sync"),
+}
+
+#: property -> a TopK that breaks it.
+TOPK_MUTANTS = {
+    "stable": _mutant(TopK, "ColumnFollowsInput",
+                      lambda u: u.cols.payload.data[0].eq(u.i.payload.data[0])),
+    # Ready in every phase: the next frame's beats overwrite the stored one.
+    "no_overflow": _mutant(TopK, "ReadyAlways", lambda u: u.i.ready.eq(1)),
+    # Kept columns out of nothing.
+    "no_underflow": _mutant(TopK, "ValidAlways", lambda u: u.cols.valid.eq(1)),
+    "count": _mutant(TopK, "LastNever", lambda u: u.cols.payload.last.eq(0)),
+    # The bitmap never offered: the frame never ends.
+    "drains": _mutant(TopK, "BitmapNeverValid", lambda u: u.bitmap.valid.eq(0)),
+}
+
+#: property -> a SystolicArray that breaks it.
+SYSTOLIC_MUTANTS = {
+    "stable": _mutant(SystolicArray, "ResultFollowsInput",
+                      lambda u: u.y.payload.data[0].eq(u.x.payload[0])),
+    # A result announced to the output FIFO in every cycle, whether or not it has room.
+    "no_overflow": _mutant(SystolicArray, "WriteAlways",
+                           lambda u, m: m.submodules.fifo.w_next.eq(1)),
+    "no_underflow": _mutant(SystolicArray, "ValidAlways", lambda u: u.y.valid.eq(1)),
+    "count": _mutant(SystolicArray, "LastNever", lambda u: u.y.payload.last.eq(0)),
+    "drains": _mutant(SystolicArray, "NeverValid", lambda u: u.y.valid.eq(0)),
+}
+
+
+def _seq_mutant(name, override, domain="sync"):
+    """A factory of a FrameSequencer (of a given layer) with ``override(seq)`` added."""
+    def make(layer):
+        return _mutant(type(layer.seq), name, override, domain)(**_seq_params(layer))
+    return make
+
+
+def _seq_params(layer):
+    return dict(lanes=layer.lanes, rows=layer.rows, cols=layer.cols, subtiles=layer.subtiles,
+                max_c_in=layer.max_c_in, max_c_out=layer.max_c_out,
+                max_width=layer.max_width, max_height=layer.max_height, max_k=layer.max_k,
+                levels=layer.levels, coef_bits=layer.coef_bits, pbits=layer.forward.pbits,
+                colw_layout=layer.colbuf.wr_layout, colr_layout=layer.colbuf.rd_layout)
+
+
+#: (proof, property) -> a factory ``layer -> FrameSequencer`` that breaks it.
+SEQUENCER_MUTANTS = {
+    # Every error reported as C_IN: the code no longer says why.
+    ("config", "error"): _seq_mutant("CodeAlwaysCIn", lambda s: s.error_code.eq(ErrorCode.C_IN)),
+    # The sticky error never rises: the framing faults go unreported.
+    ("framing", "error"): _seq_mutant("ErrorNever", lambda s: s.error.eq(0)),
+    # The weights follow the pixel stream: a weight beat changes while it waits.
+    ("framing", "stable"): _seq_mutant("WeightFollowsPixels",
+                                       lambda s: s.w.payload[0].eq(s.x.payload.data[0]), "comb"),
+}
+
+
+def _layer_error_never(layer):
+    """The layer's ``error`` output tied low (a copy of ``layer``, which is not used)."""
+    silence(layer)
+    cls = _mutant(type(layer), "LayerErrorNever", lambda u: u.error.eq(0))
+    return cls(**layer._params)
+
+
+#: property -> a factory ``layer -> WccLayer`` that breaks it.
+LAYER_MUTANTS = {"error": _layer_error_never}

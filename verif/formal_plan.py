@@ -1,0 +1,90 @@
+"""The proofs of ``make formal``: which check, which properties, which mode and depth, why.
+
+Induction does not close on these checks: their counts of the beats inside are not related,
+in the properties, to the units' own state (thermometer codes of level and credits, the
+pipelines' valid bits, the frame counters), so k-induction finds unreachable start states
+where they disagree and that persist while a reader stalls. Bounded model checking from the
+reset is used instead, to a depth past the states each property needs reached (``why``).
+
+``fast`` proofs (each well under a minute here, most under 30 s) run in ``make test`` with
+their mutants (``tests/verif/test_formal.py``); the others only in ``make formal`` (their
+mutants in ``make regress``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .formal_checks import (
+    PROPERTIES,
+    CreditFIFOCheck,
+    HaarInverseCheck,
+    RequantizerCheck,
+    TwoEntryCheck,
+)
+from .formal_forward import HaarForwardCheck
+from .formal_layer import LayerCheck, SequencerCheck
+from .formal_systolic import SystolicCheck
+from .formal_topk import TopKCheck
+
+__all__ = ["PROOFS", "Proof"]
+
+
+@dataclass(frozen=True)
+class Proof:
+    """One proof: ``make(props)`` builds the check asserting ``props``."""
+
+    name: str
+    make: Callable
+    props: tuple
+    mode: str
+    depth: int
+    why: str
+    fast: bool = True
+
+
+PROOFS = [
+    Proof("two_entry_fifo", lambda props: TwoEntryCheck(props=props), PROPERTIES, "bmc", 10,
+          "fills the two entries, holds them, drains them, twice over"),
+    Proof("credit_fifo", lambda props: CreditFIFOCheck(props=props), PROPERTIES, "bmc", 12,
+          "fills the 4-entry FIFO from empty, holds it full, drains it (4 + 4 + 4 cycles)"),
+    Proof("haar_inverse", lambda props: HaarInverseCheck(props=props),
+          ("stable", "no_underflow"), "bmc", 16,
+          "a 2 x 2 frame in and its pixels out (the first output at step 11)"),
+    Proof("requantizer", lambda props: RequantizerCheck(props=props),
+          ("stable", "no_overflow", "no_underflow"), "bmc", 20,
+          "17 beats accepted with the output stalled overflow the 16-entry FIFO by cycle 18"),
+    Proof("requantizer_drains", lambda props: RequantizerCheck(props=props), ("drains",),
+          "bmc", 34, "a beat, then the 30 cycles of the bound (latency 14 + FIFO 16), plus "
+          "margin"),
+    Proof("haar_forward", lambda props: HaarForwardCheck(2, 2, props=props),
+          ("stable", "no_overflow", "no_underflow", "count"), "bmc", 20,
+          "a 2 x 2 frame in and its 4 coefficients out (the last at step 17)"),
+    Proof("haar_forward_padded", lambda props: HaarForwardCheck(3, 2, props=props),
+          ("stable", "no_overflow", "no_underflow", "count"), "bmc", 26,
+          "a 3 x 2 frame (padded to 4 x 2) in and its 8 coefficients out (the last at step 23)",
+          fast=False),
+    Proof("haar_forward_drains", lambda props: HaarForwardCheck(props=props), ("drains",),
+          "bmc", 28, "a frame in by step 12, then the 16 cycles of the bound (14 fail at step "
+          "23)"),
+    Proof("topk", lambda props: TopKCheck(props=props), ("no_overflow", "no_underflow"),
+          "bmc", 16, "two frames of 2 positions offered: the second's first beat waits for "
+          "the first's outputs"),
+    Proof("topk_frame", lambda props: TopKCheck(props=props), ("stable", "count", "drains"),
+          "bmc", 34, "a 2-position frame in, its bitmap word and columns out (step 29), the "
+          "30-cycle drain bound from its last beat", fast=False),
+    Proof("systolic", lambda props: SystolicCheck(props=props),
+          ("stable", "no_overflow", "no_underflow", "count"), "bmc", 22,
+          "weights, 2 columns in and both results out (the last at step 19)"),
+    Proof("systolic_drains", lambda props: SystolicCheck(props=props), ("drains",), "bmc",
+          26, "a layer in by step 12, then the 14 cycles of the bound (10 fail)"),
+    Proof("sequencer_config", lambda props: SequencerCheck("config", props=props, frames=2),
+          ("error",), "bmc", 12, "two configurations taken and checked (4 cycles each), "
+          "their errors visible"),
+    Proof("sequencer_framing", lambda props: SequencerCheck("framing", props=props),
+          ("error", "stable"), "bmc", 12, "a configuration, its first pixel and parameter "
+          "beats out from step 5, a marker fault and its error 2 cycles on", fast=False),
+    Proof("layer_config", lambda props: LayerCheck(props=props), ("error",), "bmc", 12,
+          "two configurations through the whole layer, their errors visible"),
+]
