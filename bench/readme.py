@@ -31,7 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: the synthesis records' reader
     sys.path.insert(0, str(ROOT))
 
+from synth import designs  # noqa: E402
 from synth import report as synth_report  # noqa: E402
+from synth.flow import overflow  # noqa: E402
 
 SYNTH = "synth/records"
 RECORDS = ROOT / "bench" / "records"
@@ -185,11 +187,39 @@ def systolic_cycles(rec) -> str:
     return "\n".join(lines) + "\n"
 
 
+def layer_area(records) -> str:
+    """The integrated layer's registered device builds: the ECP5-85F one placed and routed,
+    the iCE40-UP5K one counted by Yosys with what it overflows."""
+    lines = ["| build, device | LUT4 | FF | block RAM | DSP | LUT-RAM | Fmax median / worst "
+             "(MHz, seeds) |", "| --- | --: | --: | --: | --: | --: | --: |"]
+    layer = next(d for d in designs.DESIGNS if d.module == "layer")
+    for config in layer.configs:
+        for device in config.devices:
+            s = _synth(records, "layer", device, **config.params)
+            p = config.params
+            build = (f"{p['lanes']} lanes, {p['rows']}x{p['cols']} array x {p['subtiles']}, "
+                     f"{p['max_c_in']} -> {p['max_c_out']} channels, "
+                     f"{p['max_width']} x {p['max_height']}"
+                     + (f", max_k {p['max_k']}" if "max_k" in p else ""))
+            ecp5 = device.startswith("ecp5")
+            over = overflow(device, s)
+            fmax = _fmax(s) if s["fmax_mhz_all"] else "not placed: " + ", ".join(
+                f"{synth_report.COLUMN[k]} {u} of {a} ({u / a:.1f}x)"
+                for k, (u, a) in over.items()) \
+                if over else "-"
+            lines.append(f"| {build}, {'ECP5-85F' if ecp5 else 'iCE40-UP5K'} | {s['luts']} | "
+                         f"{s['ffs']} | {s['brams']} {'DP16KD' if ecp5 else 'SB_RAM40_4K'} | "
+                         f"{s['dsps']} {'MULT18X18D' if ecp5 else 'SB_MAC16'} | "
+                         f"{s['lutrams'] if ecp5 else '-'} | {fmax} |")
+    return "\n".join(lines) + "\n"
+
+
 #: table name -> (benchmark record name, or SYNTH for the synthesis records; renderer)
 TABLES = {
     "layer-cycles": ("layer", layer_cycles),
     "layer-stages": ("layer", layer_stages),
     "layer-memory": ("layer", layer_memory),
+    "layer-area": (SYNTH, layer_area),
     "topk-cycles": ("topk", topk_cycles),
     "topk-area": (SYNTH, topk_area),
     "haar-area": (SYNTH, haar_area),

@@ -47,6 +47,8 @@ DEVICES = {
         "sprams": (),
         # Distributed RAM: reported in its own column, not folded into the LUT count.
         "lutrams": ("TRELLIS_DPR16X4",),
+        # What the chip has, for the report's fit check (nextpnr's own totals).
+        "capacity": {"luts": 83640, "ffs": 83640, "dsps": 156, "brams": 208},
     },
     "ice40-up5k": {
         # iCE40 has no LUT RAM: a memory forced to it (ram_style "distributed", chosen for
@@ -63,6 +65,7 @@ DEVICES = {
         "brams": ("SB_RAM40_4K",),
         "sprams": ("SB_SPRAM256KA",),
         "lutrams": (),
+        "capacity": {"luts": 5280, "ffs": 5280, "dsps": 8, "brams": 30, "sprams": 4},
     },
 }
 
@@ -178,15 +181,24 @@ def yosys_script(device: str, abc9: bool = True) -> list[str]:
     ]
 
 
-def flow_settings(device: str, *, abc9: bool = True, freq_mhz: float | None = None) -> dict:
+def flow_settings(device: str, *, abc9: bool = True, freq_mhz: float | None = None,
+                  place: bool = True) -> dict:
     """What besides the design decides a result: the LUT mapping, the place-and-route target,
-    and a hash of the Yosys script and nextpnr options (so an edit of the flow shows)."""
+    and a hash of the Yosys script and nextpnr options (so an edit of the flow shows);
+    ``place: False`` for a Yosys-only fit check."""
     dev = DEVICES[device]
     abc9 = abc9 if device == "ecp5-85f" else None
     freq = freq_mhz or dev["freq_mhz"]
     script = "\n".join(yosys_script(device, abc9 is not False)) + "\n" + " ".join(
         [dev["pnr"], *dev["pnr_args"], "--freq", str(freq), "--timing-allow-fail"])
-    return {"abc9": abc9, "freq_mhz": freq, "script_sha256": _sha256(script)[:16]}
+    out = {"abc9": abc9, "freq_mhz": freq, "script_sha256": _sha256(script)[:16]}
+    return out if place else {**out, "place": False}
+
+
+def overflow(device: str, counts: dict) -> dict:
+    """Resource -> (used, available) for each count above what ``device`` has."""
+    return {k: (counts[k], cap) for k, cap in DEVICES[device]["capacity"].items()
+            if counts.get(k, 0) > cap}
 
 
 def synthesize(
@@ -200,6 +212,7 @@ def synthesize(
     timeout_s: float | None = None,
     abc9: bool = True,
     need_fmax: bool = True,
+    place: bool = True,
 ) -> dict:
     """Synthesize, place and route ``component``; return its utilisation and Fmax.
 
@@ -230,6 +243,9 @@ def synthesize(
     need_fmax : bool
         If every seed times out: raise (``True``, default), or return the resource counts
         with the Fmax figures ``None`` (``False``; ``make synth`` records such an entry).
+    place : bool
+        ``False``: Yosys only, no place and route (``seeds`` ignored, no Fmax): the fit check
+        of a design too big for the device, which nextpnr would only refuse.
 
     Returns
     -------
@@ -244,7 +260,9 @@ def synthesize(
     """
     if device not in DEVICES:
         raise ValueError(f"device must be one of {sorted(DEVICES)}, got {device!r}")
-    if not seeds:
+    if not place:
+        seeds, need_fmax = (), False
+    elif not seeds:
         raise ValueError("seeds must name at least one seed")
     dev = DEVICES[device]
     work = _workdir(name, device)
@@ -293,7 +311,7 @@ def synthesize(
         "yosys_stat": cells,
         "design_hash": _sha256(text),
         "seeds": list(seeds),
-        "flow": flow_settings(device, abc9=abc9, freq_mhz=freq),
+        "flow": flow_settings(device, abc9=abc9, freq_mhz=freq, place=place),
         "timeout_s": timeout_s,
         "yosys_s": round(yosys_s, 1),
         "nextpnr_s": pnr_s,

