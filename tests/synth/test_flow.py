@@ -13,7 +13,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from synth import designs
-from synth.flow import synthesize, yosys_cells
+from synth.flow import flow_settings, overflow, synthesize, yosys_cells
 from synth.wrapper import split_ports
 
 KEYS = {"module", "device", "luts", "ffs", "carries", "dsps", "brams", "sprams",
@@ -137,3 +137,16 @@ def test_registry_names_unique():
     assert len(names) == len(set(names))
     run_names = [designs.run_name(d, c) for d in designs.DESIGNS for c in d.configs]
     assert len(run_names) == len(set(run_names))
+
+
+def test_overflow_names_each_resource_past_the_device():
+    counts = {"luts": 6000, "ffs": 5280, "dsps": 9, "brams": 30, "sprams": 0}
+    assert overflow("ice40-up5k", counts) == {"luts": (6000, 5280), "dsps": (9, 8)}
+    assert overflow("ecp5-85f", counts) == {}
+
+
+def test_a_fit_check_is_its_own_flow():
+    # A Yosys-only record must not pass for a placed one, nor the other way round.
+    placed = flow_settings("ice40-up5k")
+    assert flow_settings("ice40-up5k", place=False) == {**placed, "place": False}
+    assert "place" not in placed
