@@ -174,7 +174,9 @@ class Session:
         everything before the status reply is discarded. Returns the status."""
         self.port.send_break()
         self.port.write(reset_bytes())
-        self.unacked = len(reset_bytes())
+        # The line's return to idle after a break may be read as one more byte (its bits
+        # 0...01...1: never a command, skipped): counted as unacknowledged, to be safe.
+        self.unacked = len(reset_bytes()) + 1
         self.parser.buf.clear()
         raw, deadline = bytearray(), time.monotonic() + self.timeout
         while time.monotonic() < deadline:
