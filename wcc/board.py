@@ -92,6 +92,20 @@ class SerialPort:
         return ""
 
 
+def frame_shape(tensor: str, size: int, keep: float) -> tuple[int, int, int, int, int]:
+    """``(c_in, c_out, h, w, k)`` of a layer's frame at a photo side, before any
+    calibration: the channels from the model's weights, the map's side from its stride (one
+    run of the detector at 64, as the tensor names' check does)."""
+    from golden.topk import k_from_keep
+    from hw.layer.protocol import padded_positions
+
+    from .data import ocr_1x1_layers, ocr_tensors
+
+    c_in, c_out = next((ci, co) for t, _, ci, co in ocr_1x1_layers() if t == tensor)
+    side = size * ocr_tensors([tensor], "astronaut", 64)[tensor].shape[1] // 64
+    return c_in, c_out, side, side, k_from_keep(keep, padded_positions(side, side))
+
+
 def main(args) -> int:
     from golden.int_model import wcc_int
     from hw.layer.protocol import padded_positions
@@ -102,6 +116,9 @@ def main(args) -> int:
     from .args import UsageError
 
     tensor, photo = args.layer
+    why = check_fits(LAYER, *frame_shape(tensor, args.size, args.keep))
+    if why:
+        raise UsageError(f"--layer {tensor}@{photo} at --size {args.size}: {why}")
     x, params, k = ocr_frame(tensor, photo, args.keep, size=args.size)
     c_in, h, w = x.shape
     c_out = params.weight.shape[0]
