@@ -28,8 +28,15 @@ from synth.uart import UARTRx, UARTTx
 
 __all__ = ["BAUD", "CLOCK_HZ", "LAYER", "LayerBoard", "LayerBoardTop", "PLL", "divisor"]
 
-#: The layer's build on the board: the ECP5-85F configuration of ``synth/designs.py``.
-LAYER = dict(lanes=24, rows=8, cols=8, subtiles=2, max_c_in=48, max_c_out=48, max_width=64,
+#: The layer's build on the board: 48 -> 48 channels, maps up to 64 x 64, k up to 1024 (the
+#: memories of ``synth/designs.py``'s ECP5-85F configuration), with 12 input lanes and a
+#: 4 x 4 array in 2 sub-tiles (8 output channels a beat) instead of 24 lanes and 8 x 8: that
+#: build needs 282 MULT18X18D (each requantizer lane takes 4, the 24-lane coefficient
+#: requantizer 96, each PE one) of the device's 156, and 92 % of its flip-flops; this one
+#: about 126. (Fewer than 12 lanes would give the top-k more than 4 planes of 4096 positions,
+#: past its ECP5 memory.) The UART, not the layer, limits a frame on the board, by three orders
+#: of magnitude either way.
+LAYER = dict(lanes=12, rows=4, cols=4, subtiles=2, max_c_in=48, max_c_out=48, max_width=64,
              max_height=64, max_k=1024, primitive="ecp5")
 #: The FT231X's highest rate, and a PLL clock that divides it exactly (25 cycles a bit).
 BAUD = 3_000_000
