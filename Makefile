@@ -19,7 +19,7 @@ help:
 	@echo "make bench      benchmarks -> build/bench/*.json (cycles, utilization, area, Fmax)"
 	@echo "make synth      Yosys + nextpnr (ECP5-85F, iCE40-UP5K) -> synth/report.{md,json}"
 	@echo "make verilog    Verilog of every registered configuration -> build/verilog/"
-	@echo "make bitstream  ULX3S (ECP5-85F) bitstream: the whole WCC layer behind a 3 Mbaud UART (BITTIME)"
+	@echo "make bitstream  ULX3S (ECP5-85F) bitstream: the whole WCC layer behind a 3 Mbaud UART (~1 h)"
 	@echo "make regress    long regressions (pytest -m slow)"
 	@echo "make formal     SymbiYosys proofs of the stream properties -> build/formal/"
 	@echo "make lint       ruff, and verilator --lint-only -Wall on every module's Verilog"

@@ -153,7 +153,7 @@ def _section(data: dict, *, top: str, name: str, description: str, seed: int,
         "top": top, "platform": "ULX3S_85F_Platform (LFE5U-85F-6BG381)",
         "description": f"{description}; nextpnr seed {seed}.",
         "utilisation": util, "clock": clock, "fmax_mhz": round(fmax["achieved"], 2),
-        "constraint_mhz": fmax["constraint"],
+        "constraint_mhz": round(fmax["constraint"], 2),
         "bitstream": str((BUILD_DIR / f"{name}.bit").relative_to(REPO)),
         "elapsed_s": round(elapsed, 1),
     }
