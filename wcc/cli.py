@@ -15,7 +15,7 @@ import sys
 from .args import Parser, UsageError, fail
 
 SUBCOMMAND_MODULES = ["wcc.vectors", "wcc.evaluate", "wcc.demo", "wcc.simulate", "wcc.network",
-                      "wcc.verilog"]
+                      "wcc.verilog", "wcc.board"]
 
 
 def build_parser() -> argparse.ArgumentParser:

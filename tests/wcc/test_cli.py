@@ -53,6 +53,16 @@ BAD = [
     (["verilog", "systolic", "--bogus", "3"], ["unrecognized arguments: --bogus"]),
     (["verilog", "topk"], ["topk", "needs --lanes"]),
     (["verilog", "layer", "--lanes", "12", "--rows", "8"], ["lanes must be a multiple of rows"]),
+    (["board"], ["board", "one of the arguments --port --sim is required"]),
+    (["board", "--sim", "--port", "/dev/ttyUSB0"], ["--port", "not allowed with argument --sim"]),
+    (["board", "--sim", "--layer", "ocr:nope@astronaut"], ["--layer", "unknown tensor 'nope'"]),
+    (["board", "--sim", "--layer", "p2o.Add.35"], ["--layer", "ocr:TENSOR@PHOTO"]),
+    (["board", "--sim", "--keep", "0"], ["board", "--keep", "(0, 1]"]),
+    (["board", "--sim", "--size", "100"], ["--size", "multiple of 32"]),
+    (["board", "--sim", "--size", "512"], ["board", "the map is 128 x 128", "up to 64 x 64"]),
+    (["board", "--sim", "--layer", "ocr:p2o.Add.63@astronaut"],
+     ["board", "96 -> 96 channels", "up to 48 -> 48"]),
+    (["board", "--sim", "--size", "256", "--keep", "0.5"], ["board", "k = 2048", "1024"]),
     (["nope"], ["invalid choice: 'nope'"]),
 ]
 
