@@ -144,9 +144,9 @@ class CodeHistogram(wiring.Component):
         # not changed since time 0, and these stay constant until a frame comes.
         start_wipe, end_wipe = boot & dirty, wiping & (wc == 0)
         m.d.comb += self.ready.eq(~wiping & ~start_wipe)
-        m.d.sync += [boot.eq(0),
-                     wiping.eq(Mux(start_wipe, 1, Mux(end_wipe, 0, wiping))),
-                     wc.eq(Mux(start_wipe, self.words - 1, Mux(wiping, wc - 1, wc)))]
+        wiping_next = Mux(start_wipe, 1, Mux(end_wipe, 0, wiping))
+        wc_next = Mux(start_wipe, self.words - 1, Mux(wiping, wc - 1, wc))
+        m.d.sync += [boot.eq(0), wiping.eq(wiping_next), wc.eq(wc_next)]
 
         # Scan: read word (s1), clear it while its data comes out (s2), word register (s3),
         # suffix sums of the word (s3b, s4), compare with k - (codes above) (s5), pick (s6).
@@ -177,8 +177,6 @@ class CodeHistogram(wiring.Component):
         # computed a cycle early from what the stage-4 / s1 / wipe registers will hold, so the
         # block RAMs' write pins hang off flip-flops: the select and the bank decode in front of
         # a far block RAM were the selector's critical path on the ECP5.
-        wiping_next = Mux(start_wipe, 1, Mux(end_wipe, 0, wiping))
-        wc_next = Mux(start_wipe, self.words - 1, Mux(wiping, wc - 1, wc))
         wr_addr, wr_data, wr_en = Signal(aw), Signal(r * cw), Signal()
         m.d.sync += [wr_en.eq(v[3] | wiping_next | scanning),
                      wr_addr.eq(Mux(scanning, w, Mux(wiping_next, wc_next, a[3]))),
