@@ -33,7 +33,6 @@ if str(ROOT) not in sys.path:  # run as a script: the synthesis records' reader
 
 from synth import designs  # noqa: E402
 from synth import report as synth_report  # noqa: E402
-from synth.flow import overflow  # noqa: E402
 
 SYNTH = "synth/records"
 RECORDS = ROOT / "bench" / "records"
@@ -202,11 +201,8 @@ def layer_area(records) -> str:
                      f"{p['max_width']} x {p['max_height']}"
                      + (f", max_k {p['max_k']}" if "max_k" in p else ""))
             ecp5 = device.startswith("ecp5")
-            over = overflow(device, s)
-            fmax = _fmax(s) if s["fmax_mhz_all"] else "not placed: " + ", ".join(
-                f"{synth_report.COLUMN[k]} {u} of {a} ({u / a:.1f}x)"
-                for k, (u, a) in over.items()) \
-                if over else "-"
+            over = synth_report.overflow_text(s)
+            fmax = _fmax(s) if s["fmax_mhz_all"] else f"not placed: {over}" if over else "-"
             lines.append(f"| {build}, {'ECP5-85F' if ecp5 else 'iCE40-UP5K'} | {s['luts']} | "
                          f"{s['ffs']} | {s['brams']} {'DP16KD' if ecp5 else 'SB_RAM40_4K'} | "
                          f"{s['dsps']} {'MULT18X18D' if ecp5 else 'SB_MAC16'} | "

@@ -231,6 +231,13 @@ def _pending(records: list[dict]) -> list[str]:
             for dev in c.devices if (d.module, json.dumps(c.params), dev) not in have]
 
 
+def overflow_text(rec: dict) -> str:
+    """What a record's counts exceed on its device, e.g. ``LUT4 14564 of 5280 (2.8x), ...``
+    (empty if it fits)."""
+    return ", ".join(f"{COLUMN[k]} {u} of {a} ({u / a:.1f}x)"
+                     for k, (u, a) in overflow(rec["device"], rec).items())
+
+
 def render(report: dict) -> str:
     """Markdown of the records (and the board section): ``synth/report.md``."""
     records = report.get("records", [])
@@ -270,13 +277,11 @@ def render(report: dict) -> str:
                      f"{_fmt(rec['fmax_mhz_worst'])} | {seeds} | "
                      f"`{rec['design_hash'][:12]}` | {rec['date']} |")
     for rec in records:
-        over = overflow(rec["device"], rec)
+        over = overflow_text(rec)
         if over:
             params = ", ".join(f"{k}={v}" for k, v in rec["params"].items())
             lines += ["", f"{rec['module']} ({params}) does not fit the {rec['device']} (Yosys "
-                      "counts, not placed): " + ", ".join(
-                          f"{COLUMN[k]} {u} of {a} ({u / a:.1f}x)"
-                          for k, (u, a) in over.items()) + "."]
+                      f"counts, not placed): {over}."]
     pending = _pending(records)
     if pending:
         lines += ["", "Registered but without a record yet (run `make synth`): "
