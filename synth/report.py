@@ -295,6 +295,10 @@ def render(report: dict) -> str:
         lines += ["", f"Fmax ({board['clock']}): {_fmt(board['fmax_mhz'])} MHz "
                   f"(constraint {board['constraint_mhz']} MHz); bitstream `{board['bitstream']}`"
                   f" ({board['elapsed_s']:.0f} s to build)."]
+        if board.get("stale"):
+            # Set by hand when the layer's RTL changed after the build; the next
+            # `make bitstream` writes the section anew, without it.
+            lines += ["", f"**Stale:** {board['stale']}"]
     return "\n".join(lines) + "\n"
 
 

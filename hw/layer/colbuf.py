@@ -142,11 +142,18 @@ class KeptColumnBuffer(wiring.Component):
         same = (wb == rb) & ~Mux(rb, full[1], full[0])
         ready_col = Mux(rb, full[1], full[0]) | (same & (wcols > col))
         m.submodules.fifo = fifo = CreditFIFO(lanes_layout(self.rows, 8), 8)
-        end = self.rd_cfg.valid & ((col == rcfg.k) | (rcfg.k == 0))
-        issue = self.rd_cfg.valid & ~end & ready_col & fifo.credit
+        # The frame's bounds are registered from `rd_cfg` (no subtractor before the compares):
+        # a new frame is read from the cycle after its `rd_cfg` appears (`fresh`).
+        fresh, kz = Signal(), Signal()
+        t1, k1 = Signal.like(rcfg.t), Signal.like(rcfg.k)
+        tiles1 = Signal.like(rcfg.tiles)
+        m.d.sync += [t1.eq(rcfg.t - 1), k1.eq(rcfg.k - 1), tiles1.eq(rcfg.tiles - 1),
+                     kz.eq(rcfg.k == 0), fresh.eq(self.rd_cfg.valid & ~self.rd_cfg.ready)]
+        end = self.rd_cfg.valid & fresh & ((col == rcfg.k) | kz)
+        issue = self.rd_cfg.valid & fresh & ~end & ready_col & fifo.credit
         m.d.comb += [mem.rd.addr.eq(Cat((base + tw)[:abits], rb)), fifo.take.eq(issue),
                      self.rd_cfg.ready.eq(end & Mux(rb, full[1], full[0]))]
-        last_t = t == rcfg.t - 1
+        last_t = t == t1
         last_sub = sub == self.subtiles - 1
         with m.If(issue):
             m.d.sync += t.eq(t + 1)
@@ -161,8 +168,8 @@ class KeptColumnBuffer(wiring.Component):
                 m.d.sync += [t.eq(0), th.eq(0), tw.eq(0), sub.eq(sub + 1)]
                 with m.If(last_sub):
                     m.d.sync += [sub.eq(0), col.eq(col + 1), base.eq(base + rcfg.groups)]
-                    with m.If(col == rcfg.k - 1):
-                        with m.If(tile != rcfg.tiles - 1):
+                    with m.If(col == k1):
+                        with m.If(tile != tiles1):
                             m.d.sync += [tile.eq(tile + 1), col.eq(0), base.eq(0)]
         with m.If(self.rd_cfg.ready):
             m.d.sync += [rb.eq(~rb), tile.eq(0), col.eq(0), base.eq(0),

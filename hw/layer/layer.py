@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from amaranth.hdl import Module
+from amaranth.hdl import Cat, Module
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -13,6 +13,7 @@ from golden.topk import DEFAULT_MANT_BITS
 
 from ..haar import HaarForward, HaarInverse
 from ..lib.ecp5 import PRIMITIVES
+from ..lib.fifo import two_entry_fifo
 from ..lib.layouts import layer_output_layout, pixel_layout
 from ..lib.memory import memory_inventory
 from ..lib.params import check_choice, check_int, check_power_of_two
@@ -55,6 +56,8 @@ class WccLayer(wiring.Component):
     Throughput: the slowest stage of a frame, with the stages of successive frames
     overlapped (the forward Haar and top-k input of frame i + 1 run during the convolution
     of frame i; the kept-column buffer is double-buffered); per stage, one beat per cycle.
+    Latency: the blocks' own, plus one cycle for each register slice a beat crosses (every
+    stream between two blocks has one, ``_slice``: no combinational path between blocks).
 
     Parameters
     ----------
@@ -194,12 +197,13 @@ class WccLayer(wiring.Component):
         """Analytic cycles per frame of each stage for a run-time configuration (``n`` padded
         positions, ``k`` kept), one beat per cycle: in steady state a frame takes about the
         largest of them (``docs/layer.md``, Cycles). The top-k counts its input and its
-        emission, which follow each other (it holds one frame)."""
+        emission, which follow each other (it holds one frame); the zero-fill a cycle more per
+        tile (the read of the tile's first bitmap word)."""
         groups, beats = -(-c_in // self.lanes), -(-c_in // self.rows)
         tiles = -(-c_out // self.out_lanes)
         return {"top-k (input + emission)": 2 * groups * n + self.topk.latency_const,
                 "convolution (array x beats)": tiles * self.subtiles * beats * k,
-                "zero-fill + inverse Haar": tiles * n}
+                "zero-fill + inverse Haar": tiles * (n + 1)}
 
     def dense_cycles(self, c_in: int, c_out: int, n: int) -> int:
         """Cycles of the dense baseline: the same array on all ``n`` columns, as an ordinary
@@ -215,15 +219,21 @@ class WccLayer(wiring.Component):
                      "zerofill", "inverse", "output"):
             m.submodules[name] = getattr(self, name)
 
+        # Every stream between two blocks whose handshake logic is deep on either side
+        # crosses a register slice (`_slice`): no combinational path runs from one block's
+        # handshake into another's, which is what bounds the layer's clock (docs/layer.md).
+
         # Front: pixels, forward Haar, coefficient requantizer, top-k selector.
         wiring.connect(m, wiring.flipped(self.cfg), seq.cfg)
         wiring.connect(m, wiring.flipped(self.x), seq.x)
         wiring.connect(m, wiring.flipped(self.params), seq.params)
-        wiring.connect(m, seq.haar_i, fwd.i)
+        # The frame's size rides with each pixel: the forward unit samples it at a frame's
+        # first beat, when the sequencer may already be on the next frame.
+        _slice(m, "px_slice", seq.haar_i, fwd.i,
+               side=((seq.haar_width, fwd.width), (seq.haar_height, fwd.height)))
         wiring.connect(m, fwd.o, seq.haar_o)
         wiring.connect(m, seq.rq_i, crq.i)
-        m.d.comb += [fwd.width.eq(seq.haar_width), fwd.height.eq(seq.haar_height),
-                     crq.multiplier.eq(seq.rq_multiplier), crq.shift.eq(seq.rq_shift)]
+        m.d.comb += [crq.multiplier.eq(seq.rq_multiplier), crq.shift.eq(seq.rq_shift)]
         # The requantizer's int8 coefficients and its tag make the top-k selector's beat.
         c, t = crq.o.payload, crq.o.payload.tag
         ti = topk.i.payload
@@ -237,13 +247,15 @@ class WccLayer(wiring.Component):
             m.d.comb += ti.group.eq(t.group)
 
         # Convolution: kept columns, array, accumulator requantizer.
-        wiring.connect(m, topk.cols, colbuf.w)
-        wiring.connect(m, seq.colw_cfg, colbuf.wr_cfg)
-        wiring.connect(m, seq.colr_cfg, colbuf.rd_cfg)
+        _slice(m, "col_slice", topk.cols, colbuf.w)
+        _slice(m, "colw_slice", seq.colw_cfg, colbuf.wr_cfg)
+        _slice(m, "colr_slice", seq.colr_cfg, colbuf.rd_cfg)
         wiring.connect(m, colbuf.x, arr.x)
-        wiring.connect(m, seq.w, arr.w)
+        # A weight in the slice counts as the array's: the sequencer holds the array's frame
+        # until the array is idle and nothing is on its way to it.
+        _slice(m, "w_slice", seq.w, arr.w)
         m.d.comb += [arr.c_in.eq(seq.arr_c_in), arr.c_out.eq(seq.arr_c_out),
-                     arr.k.eq(seq.arr_k), seq.arr_busy.eq(arr.busy),
+                     arr.k.eq(seq.arr_k), seq.arr_busy.eq(arr.busy | arr.w.valid),
                      arq.multiplier.eq(seq.acc_multiplier), arq.shift.eq(seq.acc_shift)]
         y = arr.y.payload
         m.d.comb += [arq.i.valid.eq(arr.y.valid), arr.y.ready.eq(arq.i.ready),
@@ -251,15 +263,33 @@ class WccLayer(wiring.Component):
                      arq.i.payload.tag.last.eq(y.last)]
 
         # Back: zero-fill, inverse Haar, output stage.
-        wiring.connect(m, arq.o, zf.z)
+        _slice(m, "z_slice", arq.o, zf.z)
         wiring.connect(m, topk.bitmap, zf.bitmap)
-        wiring.connect(m, seq.zf_cfg, zf.cfg)
-        wiring.connect(m, zf.o, inv.i)
-        m.d.comb += [inv.width.eq(seq.zf_cfg.payload.width),
-                     inv.height.eq(seq.zf_cfg.payload.height)]
-        wiring.connect(m, inv.o, out.i)
-        wiring.connect(m, seq.bias, out.bias)
-        wiring.connect(m, seq.out_cfg, out.cfg)
+        _slice(m, "zf_cfg_slice", seq.zf_cfg, zf.cfg)
+        _slice(m, "zf_slice", zf.o, inv.i)
+        # The zero-fill's frame (the head of its slice, held to the frame's last position):
+        # the inverse unit samples it between its frames (tiles), when the zero-fill's output
+        # slice and register hold at most 3 positions, fewer than a frame has (4**levels).
+        m.d.comb += [inv.width.eq(zf.cfg.payload.width), inv.height.eq(zf.cfg.payload.height)]
+        _slice(m, "inv_slice", inv.o, out.i)
+        _slice(m, "bias_slice", seq.bias, out.bias)
+        _slice(m, "out_cfg_slice", seq.out_cfg, out.cfg)
         wiring.connect(m, out.o, wiring.flipped(self.o))
         m.d.comb += [self.error.eq(seq.error), self.error_code.eq(seq.error_code)]
         return m
+
+
+def _slice(m, name, src, dst, *, side=()):
+    """Connect stream ``src`` to ``dst`` through a two-entry FIFO
+    (:func:`hw.lib.fifo.two_entry_fifo`): ``dst.valid``, ``dst.payload`` and ``src.ready`` are
+    registers (the payload a 2:1 multiplexer of two), so no combinational path crosses it.
+    ``side``: ``(value, target)`` pairs carried with each beat (``target`` follows the beat at
+    the head). Latency one cycle, throughput one beat per cycle."""
+    payload = src.payload.as_value()
+    valid, out, ready = two_entry_fifo(m, name, src.valid, dst.ready,
+                                       Cat(payload, *[v for v, _ in side]))
+    m.d.comb += [src.ready.eq(ready), dst.valid.eq(valid), dst.payload.eq(out[:len(payload)])]
+    at = len(payload)
+    for v, target in side:
+        m.d.comb += target.eq(out[at:at + len(v)])
+        at += len(v)

@@ -137,31 +137,40 @@ class OutputStage(wiring.Component):
         m.submodules.rq = rq = Requantizer(lanes, 8, offset=True, tag_layout=tag,
                                            primitive=self.primitive)
         px = self.i.payload
-        go = self.cfg.valid & Mux(rb, full[1], full[0])
+        # The frame's bounds are registered from `cfg` (no adder before the compares): a new
+        # frame's pixels are taken from the cycle after its `cfg` appears (`fresh`). The lane
+        # mask is all ones except on the last tile, whose mask (`c_out` past the tiles before
+        # it) is registered too, and so is `is_ltile`, from the tile counter's next value.
+        fresh, is_ltile = Signal(), Signal()
+        h1, w1 = Signal.like(cfg.height), Signal.like(cfg.width)
+        lmask = Signal(lanes)
+        last_first = Signal(range(self.max_tiles * lanes + 1))
+        m.d.comb += last_first.eq((cfg.tiles - 1) * lanes)
+        m.d.sync += [h1.eq(cfg.height - 1), w1.eq(cfg.width - 1),
+                     lmask.eq(Cat(last_first + q < cfg.c_out for q in range(lanes)))]
+        go = self.cfg.valid & fresh & Mux(rb, full[1], full[0])
         m.d.comb += [rq.i.valid.eq(self.i.valid & go), self.i.ready.eq(rq.i.ready & go),
                      rq.multiplier.eq(cfg.m_out), rq.shift.eq(cfg.sh_out)]
         bias = data.View(lanes_layout(lanes, 32), rd.data)
         for q in range(lanes):
             m.d.comb += [rq.i.payload.data[q].eq(px.data[q]),
                          rq.i.payload.offset[q].eq(bias[q])]
-        # Lanes past c_out: channel tile * lanes + q >= c_out.
-        first_ch = Signal(range(self.max_tiles * lanes + 1))
-        m.d.comb += first_ch.eq(tile * lanes)
-        last_tile = tile == cfg.tiles - 1
         t = rq.i.payload.tag
         m.d.comb += [t.row.eq(px.row), t.col.eq(px.col), t.tile.eq(tile),
                      t.keep.eq((px.row < cfg.height) & (px.col < cfg.width)),
-                     t.last.eq(last_tile & (px.row == cfg.height - 1)
-                               & (px.col == cfg.width - 1)),
+                     t.last.eq(is_ltile & (px.row == h1) & (px.col == w1)),
                      t.relu.eq(cfg.relu),
-                     t.mask.eq(Cat(first_ch + q < cfg.c_out for q in range(lanes)))]
+                     t.mask.eq(Mux(is_ltile, lmask, (1 << lanes) - 1))]
         took = self.i.valid & self.i.ready
-        frame_end = took & px.last & last_tile
+        frame_end = took & px.last & is_ltile
         m.d.comb += self.cfg.ready.eq(frame_end)
         with m.If(took & px.last):
             m.d.sync += tile.eq(tile + 1)
         with m.If(frame_end):
             m.d.sync += [tile.eq(0), rb.eq(~rb)]
+        tile_n = Mux(frame_end, 0, Mux(took & px.last, tile + 1, tile))
+        m.d.sync += [fresh.eq(self.cfg.valid & ~frame_end),
+                     is_ltile.eq(tile_n == cfg.tiles - 1)]
         set_w = Mux(w_end, Mux(bw, 0b10, 0b01), 0)
         clr_r = Mux(frame_end, Mux(rb, 0b10, 0b01), 0)
         m.d.sync += full.eq((full | set_w) & ~clr_r)

@@ -50,8 +50,10 @@ class FrameSequencer(wiring.Component):
       (``hw.systolic`` order), the array's ``c_in``/``c_out``/``k`` set a cycle before them
       and held until the array is done with the frame.
 
-    Latency: a configuration reaches the stages ``4 + max(groups, t, tiles)`` cycles after it
-    is taken; the gates pass one beat per cycle.
+    Latency: a configuration reaches the stages ``4 + max(groups, t, tiles, b)`` cycles
+    after it is taken (``b`` the bit length of the padded height over ``2**levels``, for
+    ``N``); the gates pass one beat per cycle, each after one cycle on a new frame's
+    descriptor (its bounds are registered).
 
     Parameters
     ----------
@@ -188,14 +190,22 @@ class FrameSequencer(wiring.Component):
         self._intake_code = code = Signal(4)
         hp = Signal(16)
         wp = Signal(16)
+        mul_h = Signal(16)
+        mul_w = Signal(range(self.max_n + 1))
+        # Room in every stage's FIFO, registered: only this intake fills them (in state 3, at
+        # most once every four cycles), so room seen a cycle ago is still there.
+        room_r = Signal()
+        m.d.sync += room_r.eq(Cat(fifos[n].w_rdy for n in STAGES).all())
         with m.If(state == 0):
             with m.If(self.cfg.valid):
                 m.d.sync += [c.eq(self.cfg.payload), state.eq(1)]
         with m.Elif(state == 1):
-            # Padded sides; N = hp * wp (one multiplier, used once per frame).
+            # Padded sides; N = hp * wp by shift and add in state 2 (a bit of hp a cycle: no
+            # multiplier between two registers).
             mask = ~(b - 1) & 0xFFFF
             m.d.comb += [hp.eq((c.height + b - 1) & mask), wp.eq((c.width + b - 1) & mask)]
-            m.d.sync += [d.n.eq(hp * wp), d.groups.eq(1), d.t.eq(1), d.tiles.eq(1),
+            m.d.sync += [mul_h.eq(hp >> self.levels), mul_w.eq(wp << self.levels), d.n.eq(0),
+                         d.groups.eq(1), d.t.eq(1), d.tiles.eq(1),
                          acc_g.eq(self.lanes), acc_t.eq(self.rows),
                          acc_s.eq(self.subtiles * self.cols), state.eq(2)]
             m.d.sync += [d.c_in.eq(c.c_in), d.c_out.eq(c.c_out), d.height.eq(c.height),
@@ -213,6 +223,11 @@ class FrameSequencer(wiring.Component):
             more_g = (acc_g < c.c_in) & (code == 0)
             more_t = (acc_t < c.c_in) & (code == 0)
             more_s = (acc_s < c.c_out) & (code == 0)
+            # N: one bit of hp / b a cycle, the last one added as the loop ends (so that the
+            # K check below sees the whole product and a one-bit hp costs no cycle).
+            n_add = Mux(mul_h[0], mul_w, 0)
+            more_n = (mul_h[1:] != 0) & (code == 0)
+            m.d.sync += [mul_h.eq(mul_h >> 1), mul_w.eq(mul_w << 1), d.n.eq(d.n + n_add)]
             with m.If(more_g):
                 m.d.sync += [acc_g.eq(acc_g + self.lanes), d.groups.eq(d.groups + 1)]
             with m.If(more_t):
@@ -220,15 +235,15 @@ class FrameSequencer(wiring.Component):
             with m.If(more_s):
                 m.d.sync += [acc_s.eq(acc_s + self.subtiles * self.cols),
                              d.tiles.eq(d.tiles + 1)]
-            with m.If(~more_g & ~more_t & ~more_s):
-                bad_k = (c.k > d.n) | (c.k > self.max_k)
+            with m.If(~more_g & ~more_t & ~more_s & ~more_n):
+                bad_k = (c.k > d.n + n_add) | (c.k > self.max_k)
                 with m.If((code == 0) & bad_k):
                     m.d.sync += code.eq(ErrorCode.K)
                 m.d.sync += state.eq(3)
         with m.Else():
             refused = code != 0
             run = [n for n in STAGES if n not in ("px", "prm")]
-            room = Cat(fifos[n].w_rdy for n in STAGES).all()
+            room = room_r
             with m.If(room):
                 m.d.sync += [state.eq(0), fid.eq(fid + 1)]
                 m.d.comb += self._refuse.eq(refused)
@@ -249,11 +264,20 @@ class FrameSequencer(wiring.Component):
         """
         x, y, g = Signal(16), Signal(16), Signal(range(self.max_groups + 1))
         i, o = self.x, self.haar_i
-        first = (x == 0) & (y == 0)
-        start = first & (g == 0)
-        end_row, end_plane = x == h.width - 1, y == h.height - 1
-        end_frame = end_row & end_plane & (g == h.groups - 1)
-        run = fifo.r_rdy & ~h.refused
+        # The position's flags are registers, set from the next position's compares (with
+        # the bounds registered from the head), so no compare sits between the counters and
+        # the handshake: `end_row` (x = width - 1), `end_plane`, `end_grp`, `first`
+        # (x = y = 0), `g0`. A new head is taken up the cycle after it appears (`fresh`),
+        # when the flags of position (0, 0, 0) are set from it.
+        w1, h1 = Signal(16), Signal(16)
+        g1 = Signal(range(self.max_groups + 1))
+        fresh = Signal()
+        end_row, end_plane, end_grp = Signal(), Signal(), Signal()
+        first, g0 = Signal(init=1), Signal(init=1)
+        m.d.sync += [w1.eq(h.width - 1), h1.eq(h.height - 1), g1.eq(h.groups - 1)]
+        start = first & g0
+        end_frame = end_row & end_plane & end_grp
+        run = fifo.r_rdy & fresh & ~h.refused
         refused = fifo.r_rdy & h.refused
         fill = Signal()  # completing a frame cut short with zeros
         skip = run & start & ~fill & ~i.payload.first
@@ -266,17 +290,25 @@ class FrameSequencer(wiring.Component):
                      i.ready.eq((o.ready & run & ~pad) | (run & skip) | refused)]
         took = i.valid & i.ready
         adv = o.valid & o.ready
-        with m.If(adv):
-            m.d.sync += x.eq(Mux(end_row, 0, x + 1))
+        with m.If(~fresh):
+            m.d.sync += [end_row.eq(h.width == 1), end_plane.eq(h.height == 1),
+                         end_grp.eq(h.groups == 1), first.eq(1), g0.eq(1)]
+        with m.Elif(adv):
+            m.d.sync += [x.eq(Mux(end_row, 0, x + 1)), first.eq(0),
+                         end_row.eq(Mux(end_row, w1 == 0, x + 1 == w1))]
             with m.If(end_row):
-                m.d.sync += y.eq(Mux(end_plane, 0, y + 1))
+                m.d.sync += [y.eq(Mux(end_plane, 0, y + 1)),
+                             end_plane.eq(Mux(end_plane, h1 == 0, y + 1 == h1))]
                 with m.If(end_plane):
-                    m.d.sync += g.eq(Mux(end_frame, 0, g + 1))
+                    m.d.sync += [g.eq(Mux(end_frame, 0, g + 1)), first.eq(1),
+                                 g0.eq(end_frame),
+                                 end_grp.eq(Mux(end_grp, g1 == 0, g + 1 == g1))]
         with m.If(adv & end_frame):
             m.d.sync += fill.eq(0)
         with m.Elif(adv & (cut | (~pad & i.payload.last))):
             m.d.sync += fill.eq(1)
         m.d.comb += fifo.r_en.eq(Mux(h.refused, took & i.payload.last, adv & end_frame))
+        m.d.sync += fresh.eq(fifo.r_rdy & ~fifo.r_en)
         # The user's markers must agree with the count.
         bad = (took & run & ((i.payload.first != start) | (i.payload.last != end_frame))) | (
             adv & cut)
@@ -307,9 +339,18 @@ class FrameSequencer(wiring.Component):
         h, fifo = head["prm"], fifos["prm"]
         ah, afifo = head["arr"], fifos["arr"]
         p = self.params
-        n_bias = (h.c_out + 1) >> 1
-        n_w = Signal(range(self.max_tiles * self.subtiles * self.max_c_in + 1))
-        cnt = Signal.like(n_w)
+        # The counts' bounds are registered from the head (no adder or multiplier before the
+        # compares); `fresh` waits the cycle that takes after a new head.
+        sbits = (self.subtiles - 1).bit_length()
+        nb1 = Signal(range(self.max_c_out + 1))
+        ci1 = Signal(range(self.max_c_in + 1))
+        ps1 = Signal(range(self.max_tiles * self.subtiles + 1))
+        fresh = Signal()
+        m.d.sync += [nb1.eq(((h.c_out + 1) >> 1) - 1), ci1.eq(h.c_in - 1),
+                     ps1.eq((h.tiles << sbits) - 1)]
+        cnt = Signal(range(self.max_c_out + 1))          # bias beats
+        wc = Signal(range(self.max_c_in + 1))            # weights: channel within a pass,
+        wpass = Signal(range(self.max_tiles * self.subtiles + 1))  # pass = (tile, sub-tile)
         phase = Signal()  # 0 biases, 1 weights
         # The array's frame: set from the head of its FIFO; armed a cycle later (the
         # array's shape inputs are registered inside it); started by its first weight.
@@ -318,13 +359,16 @@ class FrameSequencer(wiring.Component):
                      self.arr_k.eq(ah.k), self.acc_multiplier.eq(ah.m_acc),
                      self.acc_shift.eq(ah.sh_acc)]
         m.d.sync += armed.eq(afifo.r_rdy & ~self.arr_busy & ~started)
-        same = afifo.r_rdy & (ah.id == h.id)
-        m.d.comb += n_w.eq(h.tiles * self.subtiles * h.c_in)
+        # The two heads are the same frame: registered (a new parameter head waits for
+        # `fresh`, a new array head for `armed`, both a cycle).
+        same_id = Signal()
+        m.d.sync += same_id.eq(ah.id == h.id)
+        same = afifo.r_rdy & same_id
         drop = fifo.r_rdy & h.refused
-        to_bias = fifo.r_rdy & ~h.refused & ~phase
-        to_w = fifo.r_rdy & ~h.refused & phase & same & (armed | started)
-        last_bias = cnt == n_bias - 1
-        last_w = cnt == n_w - 1
+        to_bias = fifo.r_rdy & fresh & ~h.refused & ~phase
+        to_w = fifo.r_rdy & fresh & ~h.refused & phase & same & (armed | started)
+        last_bias = cnt == nb1
+        last_w = (wc == ci1) & (wpass == ps1)
         # The packet's `last` is authoritative: a packet cut short (`last` before the count's
         # end) is completed with zero beats (`fill`), the beats past the count's end of a
         # packet too long are dropped up to its `last` (`skip`), so the next packet starts
@@ -342,14 +386,19 @@ class FrameSequencer(wiring.Component):
         sent = (self.bias.valid & self.bias.ready) | (self.w.valid & self.w.ready)
         end_run = sent & phase & last_w
         end = Mux(h.refused, took & p.payload.last, end_run)
-        with m.If(sent):
+        with m.If(sent & ~phase):
             m.d.sync += cnt.eq(cnt + 1)
-            with m.If(~phase & last_bias):
+            with m.If(last_bias):
                 m.d.sync += [cnt.eq(0), phase.eq(1)]
+        with m.If(sent & phase):
+            m.d.sync += wc.eq(wc + 1)
+            with m.If(wc == ci1):
+                m.d.sync += [wc.eq(0), wpass.eq(wpass + 1)]
         with m.If(self.w.valid & self.w.ready):
             m.d.sync += started.eq(1)
+        m.d.sync += fresh.eq(fifo.r_rdy & ~end)
         with m.If(end):
-            m.d.sync += [cnt.eq(0), phase.eq(0)]
+            m.d.sync += [cnt.eq(0), wc.eq(0), wpass.eq(0), phase.eq(0)]
         m.d.comb += fifo.r_en.eq(end)
         with m.If(end_run):
             m.d.sync += [fill.eq(0), skip.eq(~fill & ~p.payload.last)]

@@ -26,8 +26,10 @@ class ZeroFill(wiring.Component):
     once the writer has passed it), so a frame's first tile starts during the selection.
     A bank is freed after the frame's last tile.
 
-    Throughput one position per cycle (a kept one waits for its packed results); latency one
-    cycle (the output register).
+    Throughput one position per cycle (a kept one waits for its packed results), plus one
+    cycle at the start of each tile (its first bitmap word is read from a registered
+    address); latency one cycle (the output register). The handshake sees only registers:
+    the bitmap is read a word ahead into a shift register (``docs/layer.md``).
 
     Parameters
     ----------
@@ -122,35 +124,64 @@ class ZeroFill(wiring.Component):
         with m.Elif(take_col):
             m.d.sync += pv.eq(0)
 
-        # Position loop: rb (bank), p (position), tile; the current bitmap word `cur`.
+        # Position loop: bank rb, position p, tile. Every decision of the loop is a register
+        # or a small function of registers: the bitmap is read a word at a time from registered
+        # addresses into a shift register `cur` (bit 0 is position p's), and the next word is
+        # prefetched into `nxt` (read port 2, address `wn`, the word after p's), so the
+        # 32:1 bit select and the memory read never reach the handshake. Words are read once
+        # the writer has passed them (`word_ok`).
         cfg = self.cfg.payload
         rb = Signal()
         p = Signal(range(self.max_n + 1))
+        wn = Signal(wbits + 1, init=1)        # p's word + 1
         tile = Signal(16)
-        word_ok = Mux(rb, full[1], full[0]) | ((wb == rb) & (wcount > p[5:]))
-        m.d.comb += rd.addr.eq(Cat(p[5:5 + wbits], rb))
-        # Shift the word and take bit 0 (a 1-bit slice of the shift: no truncated assignment
-        # in the Verilog).
-        shifted = Signal(32)
-        m.d.comb += shifted.eq(rd.data >> p[:5])
-        bit = shifted[0]
-        kept = bit
+        cur, nxt = Signal(32), Signal(32)
+        cv, nv = Signal(), Signal()           # `cur` holds p's word; `nxt` holds word wn
+        is_first, is_last = Signal(init=1), Signal()  # p == 0; p == n - 1 (set with `cur`)
+        rd2 = mem.read_port(domain="comb")
+
+        def word_ok(w):
+            return Mux(rb, full[1], full[0]) | ((wb == rb) & (wcount > w))
+
+        m.d.comb += [rd.addr.eq(Cat(p[5:5 + wbits], rb)), rd2.addr.eq(Cat(wn[:wbits], rb))]
+        kept = cur[0]
         out_free = ~self.o.valid | self.o.ready
-        can = self.cfg.valid & word_ok & out_free & (~kept | pv)
+        can = self.cfg.valid & cv & out_free & (~kept | pv)
         ov, op = self.o.valid, self.o.payload
         with m.If(self.o.ready):
             m.d.sync += ov.eq(0)
         m.d.comb += take_col.eq(can & kept)
-        last_pos = p == cfg.n - 1
+        wend = p[:5] == 31
+        last_tile = Signal()                  # tile == tiles - 1, registered
         with m.If(can):
             m.d.sync += [ov.eq(1), op.data.eq(Mux(kept, packed, 0)),
-                         op.first.eq(p == 0), op.last.eq(last_pos), p.eq(p + 1)]
-            with m.If(last_pos):
-                m.d.sync += [p.eq(0), tile.eq(tile + 1)]
-        frame_end = can & last_pos & (tile == cfg.tiles - 1)
+                         op.first.eq(is_first), op.last.eq(is_last),
+                         cur.eq(cur >> 1), p.eq(p + 1), is_first.eq(0),
+                         is_last.eq(p + 2 == cfg.n)]
+            with m.If(is_last):
+                # The tile's end: its next word (word 0) is read in the next cycle.
+                m.d.sync += [p.eq(0), wn.eq(1), cv.eq(0), nv.eq(0), is_first.eq(1),
+                             tile.eq(tile + 1)]
+            with m.Elif(wend):
+                m.d.sync += wn.eq(wn + 1)
+                with m.If(nv):
+                    m.d.sync += [cur.eq(nxt), nv.eq(0)]
+                with m.Else():
+                    m.d.sync += cv.eq(0)
+        with m.If(~cv & self.cfg.valid & word_ok(p[5:])):
+            # p is at a word's bit 0 here (a tile's start, or a word the prefetch missed).
+            m.d.sync += [cur.eq(rd.data), cv.eq(1), is_last.eq(p + 1 == cfg.n)]
+        with m.If(~nv & self.cfg.valid & word_ok(wn) & ~(can & (is_last | wend))):
+            m.d.sync += [nxt.eq(rd2.data), nv.eq(1)]
+        frame_end = can & is_last & last_tile
         m.d.comb += self.cfg.ready.eq(frame_end)
         with m.If(frame_end):
             m.d.sync += [tile.eq(0), rb.eq(~rb)]
+        # For the tile counter's next value, both compares made from registers; after a
+        # frame's end the flag is made again from the next frame's `cfg` in the cycle that
+        # reads its first word (`cur` empty), before any position is taken.
+        m.d.sync += last_tile.eq(Mux(can & is_last, tile + 1 == cfg.tiles - 1,
+                                     tile == cfg.tiles - 1))
         # A bank is full from its last word's write to its frame's end.
         set_w = Mux(w_end, Mux(wb, 0b10, 0b01), 0)
         clr_r = Mux(frame_end, Mux(rb, 0b10, 0b01), 0)
