@@ -130,16 +130,16 @@ DESIGNS: tuple[Design, ...] = (
         # README measures (bench/bench_layer.py, p2o.Add.35: 48 channels at 128 x 128, too
         # big for one FPGA: 19.9 Mbit); the build that fits the ECP5-85F (48 channels at
         # 64 x 64, max_k = N/4; 16 lanes and a 4 x 4 array because the 24-lane, 8 x 8 build
-        # needs 282 of its 156 multipliers; docs/synth.md), which the ULX3S bitstream
-        # carries; and the smallest layer, Yosys only, on the iCE40-UP5K, which it does not
-        # fit (the report says by how much).
+        # needs 282 of its 156 multipliers; docs/synth.md; the ULX3S bitstream still
+        # carries a 12-lane sibling); and the smallest layer, Yosys only, on the iCE40-UP5K,
+        # which it does not fit (the report says by how much).
         Config({"lanes": 4, "rows": 2, "cols": 2, "subtiles": 1, "max_c_in": 8,
                 "max_c_out": 8, "max_width": 16, "max_height": 16}, ()),
         Config({"lanes": 24, "rows": 8, "cols": 8, "subtiles": 2, "max_c_in": 48,
                 "max_c_out": 48, "max_width": 128, "max_height": 128}, ()),
         Config({"lanes": 16, "rows": 4, "cols": 4, "subtiles": 1, "max_c_in": 48,
                 "max_c_out": 48, "max_width": 64, "max_height": 64, "max_k": 1024,
-                "primitive": "ecp5"}, ()),
+                "primitive": "ecp5"}, (ECP5,)),
         Config({"lanes": 2, "rows": 2, "cols": 2, "subtiles": 1, "max_c_in": 16,
                 "max_c_out": 16, "max_width": 32, "max_height": 32}, (ICE40,),
                flow={"place": False}),
