@@ -31,6 +31,8 @@ decoder to its command state once a beat it was offering has been taken.
 
 from __future__ import annotations
 
+import contextlib
+
 from amaranth.hdl import Cat, Const, Module, Mux, ResetInserter, Shape, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
@@ -202,26 +204,28 @@ class LayerLink(wiring.Component):
                 # One status reply at a time: wait for it to be loaded for sending.
                 with m.If(~status_req):
                     m.next = "CMD"
+            @contextlib.contextmanager
+            def counted_bytes():
+                """Take `left` bytes (a break or an abort returns to CMD); the body of the
+                `with` applies with the last one."""
+                m.d.comb += take.eq(fifo.r_rdy & ~brk & ~abort)
+                with m.If(brk | abort):
+                    m.next = "CMD"
+                with m.Elif(take):
+                    m.d.sync += left.eq(left - 1)
+                    with m.If(left == 1):
+                        yield
+
             with m.State("HEADER"):
-                m.d.comb += take.eq(fifo.r_rdy & ~brk & ~abort)
-                with m.If(brk | abort):
-                    m.next = "CMD"
-                with m.Elif(take):
-                    m.d.sync += left.eq(left - 1)
-                    with m.If(left == 1):
-                        # sh[-24:] = flags, n low, n high.
-                        m.d.sync += [flags.eq(sh[width - 16:width - 14]),
-                                     beats_left.eq(Cat(sh[width - 8:], byte)),
-                                     first_beat.eq(1), left.eq(beat_bytes)]
-                        m.next = "BODY"
+                with counted_bytes():
+                    # sh[-24:] = flags, n low, n high.
+                    m.d.sync += [flags.eq(sh[width - 16:width - 14]),
+                                 beats_left.eq(Cat(sh[width - 8:], byte)),
+                                 first_beat.eq(1), left.eq(beat_bytes)]
+                    m.next = "BODY"
             with m.State("BODY"):
-                m.d.comb += take.eq(fifo.r_rdy & ~brk & ~abort)
-                with m.If(brk | abort):
-                    m.next = "CMD"
-                with m.Elif(take):
-                    m.d.sync += left.eq(left - 1)
-                    with m.If(left == 1):
-                        m.next = "EMIT"
+                with counted_bytes():
+                    m.next = "EMIT"
             with m.State("EMIT"):
                 with m.Switch(cmd):
                     with m.Case(CMD["config"]):
