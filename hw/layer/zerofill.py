@@ -132,7 +132,9 @@ class ZeroFill(wiring.Component):
         # the writer has passed them (`word_ok`).
         cfg = self.cfg.payload
         rb = Signal()
-        p = Signal(range(self.max_n + 1))
+        # p's word number is p[5:5 + wbits]: p is at least that wide even when a frame has
+        # fewer than 32 positions (else the bank bit would land on the word bits).
+        p = Signal(max(self.max_n.bit_length(), 5 + wbits))
         wn = Signal(wbits + 1, init=1)        # p's word + 1
         tile = Signal(16)
         cur, nxt = Signal(32), Signal(32)

@@ -40,8 +40,9 @@ def run(dut, frames, *, seed, stall, backpressure):
     got = []
 
     async def sink(ctx):
+        # A hung unit fails at a bound far above its one position a cycle (plus stalls).
         beats = await stream_get(ctx, dut.o, n_out, backpressure=backpressure,
-                                 rng=random.Random(seed + 1))
+                                 rng=random.Random(seed + 1), timeout=20 * n_out + 500)
         got.extend((tuple(int(v) for v in b.data), int(b.first), int(b.last)) for b in beats)
 
     sim = Simulator(dut)
@@ -79,6 +80,23 @@ def test_frames(cols, sub, stall, bp):
         frames.append((bm, z))
     assert run(dut, frames, seed=seed, stall=stall, backpressure=bp) == expected(
         frames, cols, sub)
+
+
+@pytest.mark.parametrize("max_n", [1, 4, 16, 31, 32])
+def test_small_frames(max_n):
+    """Frames of fewer than 32 positions (one bitmap word): two banks in turn, so the reader
+    must find the second bank's word (its address is the bank bit above the word number)."""
+    seed = 100 + max_n
+    print(f"seed={seed}")
+    rng = np.random.default_rng(seed)
+    dut = ZeroFill(cols=1, subtiles=1, bits=8, max_n=max_n)
+    frames = []
+    for _ in range(5):
+        n = int(rng.integers(1, max_n + 1))
+        bm = rng.random(n) < 0.6
+        tiles = int(rng.integers(1, 3))
+        frames.append((bm, rng.integers(-128, 128, size=(tiles, int(bm.sum())))))
+    assert run(dut, frames, seed=seed, stall=0.3, backpressure=0.3) == expected(frames, 1, 1)
 
 
 def test_bad_parameters():
