@@ -11,7 +11,8 @@ with every parameter, every port and each stream's payload bit layout and handsh
 ``src`` attributes relative to the repository (no absolute path of the checkout); and the
 project's named Verilator lint waivers (``synth/lint_waivers.vlt``) inlined in an
 ```ifdef VERILATOR`` block, so ``verilator --lint-only -Wall FILE`` on the file alone is
-clean and other tools skip the block.
+clean and other tools skip the block (an ECP5 build with its primitives' models, ``-y
+sim/models``, as its header says).
 """
 
 from __future__ import annotations

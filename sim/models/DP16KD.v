@@ -43,6 +43,9 @@ module DP16KD (
   output DOB17, DOB16, DOB15, DOB14, DOB13, DOB12, DOB11, DOB10, DOB9, DOB8, DOB7, DOB6, DOB5,
   output DOB4, DOB3, DOB2, DOB1, DOB0
 );
+  // The cell's whole parameter list is accepted, so an instance written for the vendor's
+  // library elaborates here; those the model does not simulate are ignored, so unused.
+  /* verilator lint_off UNUSEDPARAM */
   parameter DATA_WIDTH_A = 18;
   parameter DATA_WIDTH_B = 18;
   parameter REGMODE_A = "NOREG";
@@ -57,6 +60,7 @@ module DP16KD (
   parameter CLKBMUX = "CLKB";
   parameter GSR = "ENABLED";
   parameter INIT_DATA = "STATIC";
+  /* verilator lint_on UNUSEDPARAM */
 
   wire [17:0] dia = {DIA17, DIA16, DIA15, DIA14, DIA13, DIA12, DIA11, DIA10, DIA9, DIA8, DIA7,
                      DIA6, DIA5, DIA4, DIA3, DIA2, DIA1, DIA0};
@@ -68,9 +72,12 @@ module DP16KD (
                      ADB1, ADB0};
 
   // Address bits below the word address: log2 of the width, 3 for x9, 4 for x18.
+  // The argument is the port width, named as the cell's documentation names it.
+  /* verilator lint_off VARHIDDEN */
   function integer lsbs(input integer width);
     lsbs = width == 1 ? 0 : width == 2 ? 1 : width == 4 ? 2 : width == 9 ? 3 : 4;
   endfunction
+  /* verilator lint_on VARHIDDEN */
 
   // CSDECODE "0bXYZ" as a number; -1 when it is not one of the eight values.
   function integer csdecode(input [8 * 5 - 1:0] s);
@@ -140,6 +147,9 @@ module DP16KD (
 
   // Both ports in one process, so that same-edge collisions are seen from both sides; this
   // needs one clock for both ports (CLKA and CLKB on the same net), which is checked.
+  // The memory is written with blocking assignments on purpose: the same edge reads the old
+  // word first, then the write and the read-during-write cases use it.
+  /* verilator lint_off BLKSEQ */
   always @(posedge CLKA or posedge CLKB) begin : ports
     reg [17:0] old_a, old_b;
     reg wr_a, wr_b, rd_a, rd_b;
@@ -189,6 +199,7 @@ module DP16KD (
     else if (enb) lat36 <= (wr && ada[13:5] == adb[13:5]) ? 36'bx : mem36[adb[13:5]];
     if (wr) mem36[ada[13:5]] = (mem36[ada[13:5]] & ~be36) | ({dib, dia} & be36);
   end
+  /* verilator lint_on BLKSEQ */
 
   wire [17:0] doa = PDP ? (REGMODE_B == "OUTREG" ? reg36[17:0] : lat36[17:0])
                         : REGMODE_A == "OUTREG" ? reg_a : lat_a;

@@ -29,6 +29,9 @@ module MULT18X18D (
     P20, P21, P22, P23, P24, P25, P26, P27, P28, P29, P30, P31,
     P32, P33, P34, P35, SIGNEDP
 );
+    // The cell's whole parameter list is accepted, so an instance written for the vendor's
+    // library elaborates here; those the model does not simulate are ignored, so unused.
+    /* verilator lint_off UNUSEDPARAM */
     parameter REG_INPUTA_CLK = "NONE";
     parameter REG_INPUTA_CE = "CE0";
     parameter REG_INPUTA_RST = "RST0";
@@ -54,6 +57,7 @@ module MULT18X18D (
     parameter SOURCEB_MODE = "B_SHIFT";
     parameter MULT_BYPASS = "DISABLED";
     parameter RESETMODE = "SYNC";
+    /* verilator lint_on UNUSEDPARAM */
 
     input A0, A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12, A13, A14, A15, A16, A17, B0,
         B1, B2, B3, B4, B5, B6, B7, B8, B9, B10, B11, B12, B13, B14, B15, B16, B17, C0, C1, C2,
@@ -77,10 +81,13 @@ module MULT18X18D (
     // "CEn" / "RSTn" -> n, from the last character of the string: '0'..'3' is 8'h30..8'h33.
     // The caller passes that character (PARAM[7:0]), so that the argument has the width of
     // the input whatever the length of the string (Verilator checks it).
+    // Only the two low bits of the character name the clock enable or reset.
+    /* verilator lint_off UNUSEDSIGNAL */
     function [1:0] pick;
         input [7:0] last;
         pick = last[1:0];
     endfunction
+    /* verilator lint_on UNUSEDSIGNAL */
 
     // Registers clock on CLK0 straight from the port: a clock taken through an expression
     // would fire a delta cycle late and sample operands that the same edge already changed.

@@ -7,6 +7,9 @@
 `timescale 1ns / 1ps
 
 module TRELLIS_FF (input CLK, input LSR, input CE, input DI, input M, output reg Q);
+    // The cell's whole parameter list is accepted, so an instance written for the vendor's
+    // library elaborates here; those the model does not simulate are ignored, so unused.
+    /* verilator lint_off UNUSEDPARAM */
     parameter GSR = "ENABLED";
     parameter CEMUX = "1";
     parameter CLKMUX = "CLK";
@@ -14,6 +17,7 @@ module TRELLIS_FF (input CLK, input LSR, input CE, input DI, input M, output reg
     parameter SRMODE = "LSR_OVER_CE";
     parameter REGSET = "RESET";
     parameter LSRMODE = "LSR";
+    /* verilator lint_on UNUSEDPARAM */
 
     initial begin
         if ((CEMUX != "1" && CEMUX != "CE") || CLKMUX != "CLK" || LSRMUX != "LSR"

@@ -109,3 +109,19 @@ def test_streams_and_roles():
     assert any(ln.split() == ["//", "last", "4", "unsigned(1)"] for ln in lines)
     assert any(ln.split() == ["//", "payload", "7:0", "unsigned(8)"] for ln in lines)
     assert "Vendor primitives" not in head
+
+
+def test_no_header_line_is_a_verilator_directive():
+    # Verilator reads `// verilator ...` (any case) as a directive and stops on an unknown one:
+    # the primitives' note once wrapped "Verilator/Icarus" to the start of a line.
+    probe = _Probe()
+    ports = ports_of(probe, [("clk", "input", 1), ("flag", "output", 1)])
+    kw = dict(top="probe", title="a probe", ports=ports, component=probe,
+              command="wcc verilog probe")
+    head = describe(params={}, primitives=["DP16KD", "MULT18X18D", "TRELLIS_FF"], **kw)
+    assert not [ln for ln in head.splitlines()
+                if ln.removeprefix("//").lstrip().lower().startswith("verilator")]
+    assert "// Lint with them: `verilator --lint-only -Wall -y sim/models FILE`." in head
+    assert "TRELLIS_FF: the ECP5 slice flip-flop" in head.replace("\n// ", " ")
+    with pytest.raises(ValueError, match="directive"):
+        describe(params={"verilator": 1}, primitives=[], **kw)
