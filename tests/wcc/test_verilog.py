@@ -32,6 +32,12 @@ def test_systolic_8x8_ecp5_header_alone_suffices(tmp_path, capsys):
     assert rows["tile_last"] == ["256", "unsigned(1)"] and rows["last"] == ["257", "unsigned(1)"]
     assert "valid and" in header and "ready are both 1" in header
     assert "MULT18X18D" in header
+    # How to drive it, from the class's docstring: the order of the beats and the latency.
+    flat = " ".join(ln.removeprefix("//").strip() for ln in header.splitlines())
+    assert "Stream order. w: for each output-channel tile j" in flat
+    assert "x: for each tile, the k columns again" in flat
+    assert "Latency m C_in + R + C + 11 cycles" in flat
+    assert "``" not in header
     assert "module systolic(" in text
 
 
