@@ -17,6 +17,9 @@ SCOPES = ("all", "highres")
 SCOPE_TEXT = {"all": "all 22 layers", "highres": "high-resolution layers"}
 STYLE = {"wcc": "tab:blue", "uniform": "tab:red"}
 LINE = {"all": "-", "highres": "--"}
+# Each scope its own marker too: in a legend handle of the default length the marker covers
+# the dash, so the line style alone left "all layers" and "high-resolution" looking the same.
+MARKER = {"all": "o", "highres": "s"}
 METRICS = (("box_f1", "box F1 (IoU >= 0.5)"), ("mask_iou", "text-mask IoU (p > 0.3)"),
            ("prob_mad", "probability map mean |difference|"))
 
@@ -149,10 +152,14 @@ def markdown(res) -> str:
     return "\n".join(text)
 
 
-def figure_bits(records, path) -> None:
-    """Box F1, mask IoU and probability MAD against effective bits: one colour per method,
-    solid for all layers and dashed for the high-resolution ones; thin lines per photo, bold
-    the mean."""
+def bits_figure(records):
+    """The figure of :func:`figure_bits`, not saved (the caller closes it).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per metric; the first holds the legend.
+    """
     plt = _plt()
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     photos = list(dict.fromkeys(r["photo"] for r in records))
@@ -168,18 +175,27 @@ def figure_bits(records, path) -> None:
                          for b in bits]
                     ax.plot(bits, v, color=STYLE[method], ls=LINE[scope], lw=0.6, alpha=0.35)
                 mean = [np.mean([r[key] for r in rows if r["effective_bits"] == b]) for b in bits]
-                ax.plot(bits, mean, color=STYLE[method], ls=LINE[scope], lw=2, marker="o",
-                        label=f"{method}, {SCOPE_TEXT[scope]}")
+                ax.plot(bits, mean, color=STYLE[method], ls=LINE[scope], lw=2,
+                        marker=MARKER[scope], label=f"{method}, {SCOPE_TEXT[scope]}")
         ax.set_xscale("log", base=2)
         ax.set_xticks([1, 2, 4, 8], ["1", "2", "4", "8"])
         ax.set_xlabel("effective bits per activation (WCC: 8 bits x keep)")
         ax.set_title(label, fontsize=10)
         ax.grid(True, alpha=0.3)
     axes[2].set_yscale("log")
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=8, handlelength=4)  # long enough to show the dashes
     fig.suptitle(f"PP-OCRv4 detector, 1x1 convs compressed: agreement with the float model "
                  f"(thin: {', '.join(photos)}; bold: mean)", fontsize=10)
     fig.tight_layout()
+    return fig
+
+
+def figure_bits(records, path) -> None:
+    """Box F1, mask IoU and probability MAD against effective bits: one colour per method,
+    solid lines and circles for all layers, dashed lines and squares for the high-resolution
+    ones; thin lines per photo, bold the mean."""
+    plt = _plt()
+    fig = bits_figure(records)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)
