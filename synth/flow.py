@@ -27,10 +27,12 @@ from amaranth.back import rtlil
 
 from synth.wrapper import RegisteredWrapper
 
-__all__ = ["DEVICES", "REPO", "design_hash", "synthesize", "tool", "wrapped_rtlil",
-           "yosys_cells", "yosys_script"]
+__all__ = ["DEVICES", "REPO", "ROUTERS", "design_hash", "router_args", "synthesize", "tool",
+           "wrapped_rtlil", "yosys_cells", "yosys_script"]
 
 REPO = Path(__file__).resolve().parent.parent
+#: nextpnr's routers (``synthesize(router=...)``).
+ROUTERS = ("router1", "router2")
 
 # Per-device commands and the cell types counted in each resource column.
 DEVICES = {
@@ -181,17 +183,29 @@ def yosys_script(device: str, abc9: bool = True) -> list[str]:
     ]
 
 
+def router_args(router: str) -> list[str]:
+    """nextpnr options that choose ``router`` (one of :data:`ROUTERS`)."""
+    # router1 is nextpnr's default and adds no option, so the flow hash of every build that
+    # does not choose a router stays what it was.
+    if router not in ROUTERS:
+        raise ValueError(f"router must be one of {ROUTERS}, got {router!r}")
+    return [] if router == "router1" else ["--router", router]
+
+
 def flow_settings(device: str, *, abc9: bool = True, freq_mhz: float | None = None,
-                  place: bool = True) -> dict:
+                  place: bool = True, router: str = "router1") -> dict:
     """What besides the design decides a result: the LUT mapping, the place-and-route target,
     and a hash of the Yosys script and nextpnr options (so an edit of the flow shows);
-    ``place: False`` for a Yosys-only fit check."""
+    ``place: False`` for a Yosys-only fit check; ``router`` only when not nextpnr's default."""
     dev = DEVICES[device]
     abc9 = abc9 if device == "ecp5-85f" else None
     freq = freq_mhz or dev["freq_mhz"]
     script = "\n".join(yosys_script(device, abc9 is not False)) + "\n" + " ".join(
-        [dev["pnr"], *dev["pnr_args"], "--freq", str(freq), "--timing-allow-fail"])
+        [dev["pnr"], *dev["pnr_args"], *router_args(router), "--freq", str(freq),
+         "--timing-allow-fail"])
     out = {"abc9": abc9, "freq_mhz": freq, "script_sha256": _sha256(script)[:16]}
+    if router != "router1":
+        out["router"] = router
     return out if place else {**out, "place": False}
 
 
@@ -213,6 +227,7 @@ def synthesize(
     abc9: bool = True,
     need_fmax: bool = True,
     place: bool = True,
+    router: str = "router1",
 ) -> dict:
     """Synthesize, place and route ``component``; return its utilisation and Fmax.
 
@@ -246,6 +261,9 @@ def synthesize(
     place : bool
         ``False``: Yosys only, no place and route (``seeds`` ignored, no Fmax): the fit check
         of a design too big for the device, which nextpnr would only refuse.
+    router : {"router1", "router2"}
+        nextpnr's router. router1 (its default) wanders for hours on the congested integrated
+        layer (overuse oscillating, docs/synth.md); router2 spreads congestion per net.
 
     Returns
     -------
@@ -265,6 +283,7 @@ def synthesize(
     elif not seeds:
         raise ValueError("seeds must name at least one seed")
     dev = DEVICES[device]
+    pnr_router = router_args(router)
     work = _workdir(name, device)
     t0 = time.monotonic()
     text = wrapped_rtlil(component)
@@ -279,7 +298,8 @@ def synthesize(
         t1 = time.monotonic()
         report = f"report_s{seed}.json"
         # --log writes as it goes, so a slow run can be watched; stdout goes to .out.
-        cmd = [tool(dev["pnr"]), *dev["pnr_args"], "--json", "top.json", "--seed", str(seed),
+        cmd = [tool(dev["pnr"]), *dev["pnr_args"], *pnr_router, "--json", "top.json",
+               "--seed", str(seed),
                "--freq", str(freq), "--timing-allow-fail", "--report", report,
                "--log", f"nextpnr_s{seed}.log"]
         try:
@@ -311,7 +331,7 @@ def synthesize(
         "yosys_stat": cells,
         "design_hash": _sha256(text),
         "seeds": list(seeds),
-        "flow": flow_settings(device, abc9=abc9, freq_mhz=freq, place=place),
+        "flow": flow_settings(device, abc9=abc9, freq_mhz=freq, place=place, router=router),
         "timeout_s": timeout_s,
         "yosys_s": round(yosys_s, 1),
         "nextpnr_s": pnr_s,

@@ -23,28 +23,30 @@ from amaranth.lib import wiring
 from amaranth.lib.cdc import ResetSynchronizer
 from amaranth.lib.wiring import In, Out
 
+from synth.designs import ECP5_LAYER
 from synth.layer_link import LayerLink
 from synth.uart import UARTRx, UARTTx
 
 __all__ = ["BAUD", "CLOCK_HZ", "LAYER", "LayerBoard", "LayerBoardTop", "PLL", "divisor"]
 
-#: The layer's build on the board: 48 -> 48 channels, maps up to 64 x 64, k up to 1024 (the
-#: memories of ``synth/designs.py``'s ECP5-85F configuration), with 12 input lanes and a
-#: 4 x 4 array in 2 sub-tiles (8 output channels a beat) instead of 24 lanes and 8 x 8: that
-#: build needs 282 MULT18X18D (each requantizer lane takes 4, the 24-lane coefficient
-#: requantizer 96, each PE one) of the device's 156, and 92 % of its flip-flops; this one
-#: about 126. (Fewer than 12 lanes would give the top-k more than 4 planes of 4096 positions,
-#: past its ECP5 memory.) The UART, not the layer, limits a frame on the board, by three orders
-#: of magnitude either way.
-LAYER = dict(lanes=12, rows=4, cols=4, subtiles=2, max_c_in=48, max_c_out=48, max_width=64,
-             max_height=64, max_k=1024, primitive="ecp5")
-#: The FT231X's highest rate, and a PLL clock that divides it exactly (25 cycles a bit).
+#: The layer's build on the board: the report's ECP5-85F build (``synth.designs.ECP5_LAYER``:
+#: 48 -> 48 channels, maps up to 64 x 64, k up to 1024, 12 lanes, a 4 x 4 array in 2
+#: sub-tiles), so its area and Fmax are the report's. The UART, not the layer, limits a frame
+#: on the board, by three orders of magnitude either way.
+LAYER = dict(ECP5_LAYER)
+#: The FT231X's highest rate, and a PLL clock that divides it exactly (20 cycles a bit): 60 MHz,
+#: under the layer's routed Fmax on this device (synth/report.md); the next clock that divides
+#: 3 Mbaud and that the PLL makes from 25 MHz with a phase detector at >= 3.125 MHz is 75 MHz.
 BAUD = 3_000_000
-CLOCK_HZ = 75_000_000
-#: EHXPLLL settings for 25 MHz -> 75 MHz: PFD 25 MHz (CLKI_DIV 1), feedback from CLKOP
-#: (CLKFB_DIV 3), VCO 600 MHz (CLKOP_DIV 8, within 400..800 MHz), as Lattice's ecppll picks.
-PLL = {25_000_000: {75_000_000: dict(CLKI_DIV=1, CLKFB_DIV=3, CLKOP_DIV=8, CLKOP_CPHASE=4)}}
-
+CLOCK_HZ = 60_000_000
+#: EHXPLLL settings, as Lattice's ecppll picks them (feedback from CLKOP, CLKOP_CPHASE =
+#: CLKOP_DIV / 2): 25 -> 60 MHz: PFD 5 MHz (CLKI_DIV 5), CLKFB_DIV 12, VCO 600 MHz
+#: (CLKOP_DIV 10, within 400..800 MHz); 25 -> 75 MHz: PFD 25 MHz, CLKFB_DIV 3, VCO 600 MHz
+#: (CLKOP_DIV 8).
+PLL = {25_000_000: {
+    60_000_000: dict(CLKI_DIV=5, CLKFB_DIV=12, CLKOP_DIV=10, CLKOP_CPHASE=5),
+    75_000_000: dict(CLKI_DIV=1, CLKFB_DIV=3, CLKOP_DIV=8, CLKOP_CPHASE=4),
+}}
 
 def divisor(clock_hz: int = CLOCK_HZ, baud: int = BAUD) -> int:
     """Clock cycles per UART bit; the clock must be a multiple of the baud rate."""

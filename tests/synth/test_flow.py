@@ -13,7 +13,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from synth import designs
-from synth.flow import flow_settings, overflow, synthesize, yosys_cells
+from synth.flow import flow_settings, overflow, router_args, synthesize, yosys_cells
 from synth.wrapper import split_ports
 
 KEYS = {"module", "device", "luts", "ffs", "carries", "dsps", "brams", "sprams",
@@ -150,3 +150,23 @@ def test_a_fit_check_is_its_own_flow():
     placed = flow_settings("ice40-up5k")
     assert flow_settings("ice40-up5k", place=False) == {**placed, "place": False}
     assert "place" not in placed
+
+
+def test_router_is_part_of_the_flow():
+    # router1 is nextpnr's default: choosing it leaves every earlier record's flow as it was;
+    # router2 must not pass for router1 (nor the other way round).
+    default = flow_settings("ecp5-85f")
+    assert flow_settings("ecp5-85f", router="router1") == default and "router" not in default
+    r2 = flow_settings("ecp5-85f", router="router2")
+    assert r2["router"] == "router2" and r2["script_sha256"] != default["script_sha256"]
+    assert router_args("router1") == [] and router_args("router2") == ["--router", "router2"]
+    with pytest.raises(ValueError, match="router must be one of"):
+        flow_settings("ecp5-85f", router="router3")
+
+
+@pytest.mark.filterwarnings("ignore:.*created but never used")
+def test_bad_router_fails_before_yosys():
+    with pytest.raises(ValueError, match="router"):
+        synthesize(RegAdder(), name="test_reg_adder", device="ecp5-85f", router="fast")
+    gc.collect()
+
