@@ -12,6 +12,8 @@ from amaranth.hdl import Const
 
 from hw.haar import HaarForward, HaarInverse
 from hw.layer.config import ErrorCode
+from hw.layer.output import OutputStage
+from hw.layer.zerofill import ZeroFill
 from hw.lib.fifo import CreditFIFO, two_entry_fifo
 from hw.requant import Requantizer
 from hw.systolic import SystolicArray
@@ -20,8 +22,8 @@ from hw.topk import TopK
 from .formal_layer import silence
 
 __all__ = ["FIFO_MUTANTS", "FORWARD_MUTANTS", "INVERSE_MUTANTS", "LAYER_MUTANTS",
-           "REQUANT_MUTANTS", "SEQUENCER_MUTANTS", "SYSTOLIC_MUTANTS", "TOPK_MUTANTS",
-           "TWO_ENTRY_MUTANTS"]
+           "OUTPUT_MUTANTS", "REQUANT_MUTANTS", "SEQUENCER_MUTANTS", "SYSTOLIC_MUTANTS",
+           "TOPK_MUTANTS", "TWO_ENTRY_MUTANTS", "ZEROFILL_MUTANTS"]
 
 
 def _mutant(base, name, override, domain="comb"):
@@ -124,6 +126,29 @@ SYSTOLIC_MUTANTS = {
     "no_underflow": _mutant(SystolicArray, "ValidAlways", lambda u: u.y.valid.eq(1)),
     "count": _mutant(SystolicArray, "LastNever", lambda u: u.y.payload.last.eq(0)),
     "drains": _mutant(SystolicArray, "NeverValid", lambda u: u.y.valid.eq(0)),
+}
+
+
+#: property -> an OutputStage that breaks it.
+OUTPUT_MUTANTS = {
+    # The output pixel follows the input: it changes while the beat waits.
+    "stable": _mutant(OutputStage, "PixelFollowsInput",
+                      lambda u: u.o.payload.data[0].eq(u.i.payload.data[0])),
+    # Biases taken with both banks full: a third packet overwrites a frame's biases.
+    "no_overflow": _mutant(OutputStage, "BiasReadyAlways", lambda u: u.bias.ready.eq(1)),
+    "no_underflow": _mutant(OutputStage, "ValidAlways", lambda u: u.o.valid.eq(1)),
+}
+
+
+#: property -> a ZeroFill that breaks it (its output is a register: overridden in `sync`).
+ZEROFILL_MUTANTS = {
+    "stable": _mutant(ZeroFill, "PixelFollowsResults",
+                      lambda u: u.o.payload.data[0].eq(u.z.payload.data[0]), "sync"),
+    # A bitmap word taken with both banks full: a pending frame's bitmap overwritten.
+    "no_overflow": _mutant(ZeroFill, "BitmapReadyAlways", lambda u: u.bitmap.ready.eq(1)),
+    "no_underflow": _mutant(ZeroFill, "ValidAlways", lambda u: u.o.valid.eq(1), "sync"),
+    "count": _mutant(ZeroFill, "LastNever", lambda u: u.o.payload.last.eq(0), "sync"),
+    "drains": _mutant(ZeroFill, "NeverValid", lambda u: u.o.valid.eq(0), "sync"),
 }
 
 

@@ -25,8 +25,10 @@ from .formal_checks import (
 )
 from .formal_forward import HaarForwardCheck
 from .formal_layer import LayerCheck, SequencerCheck
+from .formal_output import OutputStageCheck
 from .formal_systolic import SystolicCheck
 from .formal_topk import TopKCheck
+from .formal_zerofill import ZeroFillCheck
 
 __all__ = ["PROOFS", "Proof"]
 
@@ -85,6 +87,17 @@ PROOFS = [
     Proof("sequencer_framing", lambda props: SequencerCheck("framing", props=props),
           ("error", "stable"), "bmc", 12, "a configuration, its first pixel and parameter "
           "beats out from step 5, a marker fault and its error 2 cycles on", fast=False),
+    Proof("output_stage", lambda props: OutputStageCheck(props=props),
+          ("stable", "no_overflow", "no_underflow"), "bmc", 22,
+          "17 pixels taken with the output stalled overflow the requantizer's FIFO by step "
+          "21, a third bias packet is offered by step 4, the first pixel out at step 15",
+          fast=False),
+    Proof("zerofill", lambda props: ZeroFillCheck(props=props),
+          ("stable", "no_overflow", "no_underflow", "count"), "bmc", 16,
+          "both banks' bitmaps taken and a third offered by step 3; a frame of 2 tiles of 4 "
+          "positions out by step 13"),
+    Proof("zerofill_drains", lambda props: ZeroFillCheck(props=props), ("drains",), "bmc", 44,
+          "two frames banked by step 3, then the 40 cycles of the bound", fast=False),
     Proof("layer_config", lambda props: LayerCheck(props=props), ("error",), "bmc", 12,
           "two configurations through the whole layer, their errors visible"),
 ]

@@ -23,15 +23,19 @@ from verif.formal_mutants import (
     FORWARD_MUTANTS,
     INVERSE_MUTANTS,
     LAYER_MUTANTS,
+    OUTPUT_MUTANTS,
     REQUANT_MUTANTS,
     SEQUENCER_MUTANTS,
     SYSTOLIC_MUTANTS,
     TOPK_MUTANTS,
     TWO_ENTRY_MUTANTS,
+    ZEROFILL_MUTANTS,
 )
+from verif.formal_output import OutputStageCheck
 from verif.formal_plan import PROOFS
 from verif.formal_systolic import SYSTOLIC_PROPERTIES, SystolicCheck
 from verif.formal_topk import TOPK_PROPERTIES, TopKCheck
+from verif.formal_zerofill import ZeroFillCheck
 
 _PLAN = {p.name: p for p in PROOFS}
 
@@ -74,6 +78,12 @@ MUTANTS = {
     "sequencer_framing": (lambda p: SequencerCheck("framing", props=(p,),
                                                    seq=SEQUENCER_MUTANTS["framing", p]),
                           ("error", "stable")),
+    "output_stage": (lambda p: OutputStageCheck(props=(p,), unit=OUTPUT_MUTANTS[p]),
+                     ("stable", "no_overflow", "no_underflow")),
+    "zerofill": (lambda p: ZeroFillCheck(props=(p,), unit=ZEROFILL_MUTANTS[p]),
+                 ("stable", "no_overflow", "no_underflow", "count")),
+    "zerofill_drains": (lambda p: ZeroFillCheck(props=(p,), unit=ZEROFILL_MUTANTS[p]),
+                        ("drains",)),
     "layer_config": (lambda p: LayerCheck(props=(p,), layer=LAYER_MUTANTS[p](small_layer())),
                      ("error",)),
 }
@@ -106,12 +116,13 @@ def test_every_proof_has_its_mutants():
 @pytest.mark.parametrize("check,depth", [(CreditFIFOCheck, 12), (RequantizerCheck, 20),
                                          (TwoEntryCheck, 10), (HaarInverseCheck, 16),
                                          (HaarForwardCheck, 26), (SystolicCheck, 22),
+                                         (OutputStageCheck, 22), (ZeroFillCheck, 16),
                                          (LayerCheck, 12)])
 def test_cover_full(check, depth):
     """The environment's assumptions let the unit fill up (its ``Cover``: as many beats
-    inside as it holds; for the Haar units and the array: a frame's last beat out), so the
-    proofs above are not vacuous for want of traffic; for the layer: a refused
-    configuration's K code shown."""
+    inside as it holds; for the Haar units, the array and the output stage: a frame's last
+    beat out, the stage also its requantizer's FIFO full), so the proofs above are not
+    vacuous for want of traffic; for the layer: a refused configuration's K code shown."""
     result = prove(f"{check.__name__}_cover", check(), mode="cover", depth=depth)
     print(result.log)
     assert result.passed, result.log
