@@ -3,7 +3,7 @@ biases' two banks, the requantizer behind it and the crop of the padding, from i
 
 from __future__ import annotations
 
-from amaranth.hdl import Assert, Assume, Cover, Module, ResetSignal, Signal
+from amaranth.hdl import Assert, Assume, Cover, Module, Signal
 from amaranth.lib import wiring
 
 from hw.layer.output import OutputStage
@@ -12,7 +12,7 @@ from hw.requant import Requantizer
 from .formal_props import (
     PROPERTIES,
     counter,
-    drive_inputs,
+    environment,
     input_members,
     run_length,
     stream_rules,
@@ -62,11 +62,8 @@ class OutputStageCheck(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.unit = u = self.unit
-        drive_inputs(m, self, u)
-        m.d.comb += Assume(~ResetSignal())
-        for port in (u.i, u.bias, u.cfg):
-            stream_rules(m, port.valid, port.ready, port.payload, Assume)
+        u = self.unit
+        environment(m, self, u, ("i", "bias", "cfg"))
         c = u.cfg.payload
         m.d.comb += Assume(~u.cfg.valid | ((c.width != 0) & (c.height != 0) & (c.c_out != 0)))
 

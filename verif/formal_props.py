@@ -21,12 +21,12 @@ check can assert on their write-when-full and read-when-empty conditions.
 
 from __future__ import annotations
 
-from amaranth.hdl import Assume, Elaboratable, Mux, Signal, Value
+from amaranth.hdl import Assume, Elaboratable, Mux, ResetSignal, Signal, Value
 from amaranth.lib import wiring
 
-__all__ = ["PROPERTIES", "counter", "drive_inputs", "elaborated", "free_constant",
-           "input_members", "open_submodule", "replace_submodule", "run_length",
-           "stream_rules"]
+__all__ = ["PROPERTIES", "counter", "drive_inputs", "elaborated", "environment",
+           "free_constant", "input_members", "open_submodule", "replace_submodule",
+           "run_length", "stream_rules"]
 
 PROPERTIES = ("stable", "no_overflow", "no_underflow", "drains")
 
@@ -98,6 +98,18 @@ def drive_inputs(m, check, unit):
     for path, member, value in unit.signature.flatten(unit):
         if member.flow == wiring.In:
             m.d.comb += value.eq(getattr(check, "__".join(map(str, path))))
+
+
+def environment(m, check, unit, streams):
+    """Add ``unit`` to ``m`` as submodule ``unit``, driven from the ports of ``check`` (made by
+    :func:`input_members`), out of reset, with the stream contract assumed on each of its
+    input ``streams`` (names)."""
+    m.submodules.unit = unit
+    drive_inputs(m, check, unit)
+    m.d.comb += Assume(~ResetSignal())
+    for name in streams:
+        port = getattr(unit, name)
+        stream_rules(m, port.valid, port.ready, port.payload, Assume)
 
 
 class _Overridden(Elaboratable):

@@ -4,14 +4,14 @@ positions per tile, from its ports."""
 
 from __future__ import annotations
 
-from amaranth.hdl import Assert, Assume, Cover, Module, Mux, ResetSignal, Signal, signed
+from amaranth.hdl import Assert, Assume, Cover, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 
 from hw.layer.zerofill import ZeroFill
 
 from .formal_props import (
     counter,
-    drive_inputs,
+    environment,
     free_constant,
     input_members,
     run_length,
@@ -62,11 +62,8 @@ class ZeroFillCheck(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.unit = u = self.unit
-        drive_inputs(m, self, u)
-        m.d.comb += Assume(~ResetSignal())
-        for port in (u.z, u.bitmap, u.cfg):
-            stream_rules(m, port.valid, port.ready, port.payload, Assume)
+        u = self.unit
+        environment(m, self, u, ("z", "bitmap", "cfg"))
         c = u.cfg.payload
         free_constant(m, c.as_value(), "cfg")
         m.d.comb += [Assume((c.n >= 1) & (c.n <= 4) & (c.tiles >= 1) & (c.tiles <= 2)),
