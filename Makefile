@@ -20,7 +20,7 @@ help:
 	@echo "make synth      Yosys + nextpnr (ECP5-85F, iCE40-UP5K), only what changed -> synth/records/, synth/report.md"
 	@echo "                (make synth [MODULE ...] [SEEDS=\"1 2 3\"] [TIMEOUT=900] [FORCE=1]; ~20 min from nothing)"
 	@echo "make verilog    Verilog of every registered configuration -> build/verilog/"
-	@echo "make bitstream  ULX3S (ECP5-85F) bitstream: the whole WCC layer behind a 3 Mbaud UART (~1 h)"
+	@echo "make bitstream  ULX3S (ECP5-85F) bitstream: the whole WCC layer behind a 3 Mbaud UART (~20 min)"
 	@echo "make regress    long regressions (pytest -m slow)"
 	@echo "make soak       the layer's soak alone (WCC_SOAK_SEED=S, WCC_SOAK_FRAMES=F; ~5 min)"
 	@echo "make formal     SymbiYosys proofs of the stream properties -> build/formal/"

@@ -35,15 +35,18 @@ __all__ = ["BAUD", "CLOCK_HZ", "LAYER", "LayerBoard", "LayerBoardTop", "PLL", "d
 #: on the board, by three orders of magnitude either way.
 LAYER = dict(ECP5_LAYER)
 #: The FT231X's highest rate, and a PLL clock that divides it exactly (20 cycles a bit): 60 MHz,
-#: under the layer's routed Fmax on this device (synth/report.md); the next clock that divides
-#: 3 Mbaud and that the PLL makes from 25 MHz with a phase detector at >= 3.125 MHz is 75 MHz.
+#: between the report's two routed seeds of the layer alone (54.4 and 71.5 MHz); the board's
+#: routed build reaches 47.5 MHz (docs/board.md), so 45 MHz (15 cycles a bit) is the clock that
+#: build meets. The clocks that divide 3 Mbaud and that the PLL makes from 25 MHz with a phase
+#: detector at >= 3.125 MHz near these: 45, 60 and 75 MHz.
 BAUD = 3_000_000
 CLOCK_HZ = 60_000_000
 #: EHXPLLL settings, as Lattice's ecppll picks them (feedback from CLKOP, CLKOP_CPHASE =
-#: CLKOP_DIV / 2): 25 -> 60 MHz: PFD 5 MHz (CLKI_DIV 5), CLKFB_DIV 12, VCO 600 MHz
-#: (CLKOP_DIV 10, within 400..800 MHz); 25 -> 75 MHz: PFD 25 MHz, CLKFB_DIV 3, VCO 600 MHz
-#: (CLKOP_DIV 8).
+#: CLKOP_DIV / 2): 25 -> 45 MHz: PFD 5 MHz (CLKI_DIV 5), CLKFB_DIV 9, VCO 630 MHz
+#: (CLKOP_DIV 14, within 400..800 MHz); 25 -> 60 MHz: PFD 5 MHz, CLKFB_DIV 12, VCO 600 MHz
+#: (CLKOP_DIV 10); 25 -> 75 MHz: PFD 25 MHz, CLKFB_DIV 3, VCO 600 MHz (CLKOP_DIV 8).
 PLL = {25_000_000: {
+    45_000_000: dict(CLKI_DIV=5, CLKFB_DIV=9, CLKOP_DIV=14, CLKOP_CPHASE=7),
     60_000_000: dict(CLKI_DIV=5, CLKFB_DIV=12, CLKOP_DIV=10, CLKOP_CPHASE=5),
     75_000_000: dict(CLKI_DIV=1, CLKFB_DIV=3, CLKOP_DIV=8, CLKOP_CPHASE=4),
 }}
