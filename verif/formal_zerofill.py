@@ -30,7 +30,7 @@ ZEROFILL_PROPERTIES = ("stable", "no_overflow", "no_underflow", "count", "drains
 #: taken, after which no frame is inside: two frames (both banks) of two tiles, a tile
 #: being two cycles (its first word's read, the output register) and at most two cycles a
 #: position (a kept column's two result beats), four positions.
-ZEROFILL_DRAIN_BOUND = 2 * 2 * (2 + 2 * 4)
+ZEROFILL_DRAIN_BOUND = 2 * 2 * (2 + ZEROFILL_PARAMS["subtiles"] * ZEROFILL_PARAMS["max_n"])
 
 
 class ZeroFillCheck(wiring.Component):
@@ -66,9 +66,9 @@ class ZeroFillCheck(wiring.Component):
         environment(m, self, u, ("z", "bitmap", "cfg"))
         c = u.cfg.payload
         free_constant(m, c.as_value(), "cfg")
-        m.d.comb += [Assume((c.n >= 1) & (c.n <= 4) & (c.tiles >= 1) & (c.tiles <= 2)),
-                     Assume(u.bitmap.payload.last)]
         n = ZEROFILL_PARAMS["max_n"]
+        m.d.comb += [Assume((c.n >= 1) & (c.n <= n) & (c.tiles >= 1) & (c.tiles <= 2)),
+                     Assume(u.bitmap.payload.last)]
 
         out = u.o.valid & u.o.ready
         b_took = u.bitmap.valid & u.bitmap.ready
@@ -77,11 +77,12 @@ class ZeroFillCheck(wiring.Component):
         held = counter(m, "held", 3, b_took, u.cfg.valid & u.cfg.ready)
         pos, tile = Signal(range(n), name="pos"), Signal(2, name="tile")
         t_end = out & (pos == c.n - 1)
-        f_out = t_end & (tile == c.tiles - 1)
+        last_tile = tile == c.tiles - 1
+        f_out = t_end & last_tile
         with m.If(out):
             m.d.sync += pos.eq(Mux(t_end, 0, pos + 1))
         with m.If(t_end):
-            m.d.sync += tile.eq(Mux(tile == c.tiles - 1, 0, tile + 1))
+            m.d.sync += tile.eq(Mux(last_tile, 0, tile + 1))
         pend = counter(m, "pend", 3, b_took, f_out)
         # Result beats taken against two a beat put out: a bound that needs no copy of the
         # bitmap (a copy, to count only the kept positions, made the solver far slower).
