@@ -1,10 +1,11 @@
-"""Stream-contract checks of the FIFOs, the requantizer and the inverse Haar unit.
+"""Stream-contract checks of the FIFOs and the requantizer.
 
 Each check is a ``wiring.Component`` with the ports of the unit it wraps (the free inputs of
 the proof) and the unit inside; the properties (``stable``, ``no_overflow``,
 ``no_underflow``, ``drains``) are those of :mod:`verif.formal_props`. The other blocks'
-checks are ``verif/formal_forward.py``, ``formal_topk.py``, ``formal_systolic.py`` and
-``formal_layer.py``; the list of proofs is ``verif/formal_plan.py``.
+checks are ``verif/formal_forward.py``, ``formal_inverse.py``, ``formal_haar_error.py``,
+``formal_topk.py``, ``formal_systolic.py``, ``formal_output.py``, ``formal_zerofill.py``,
+``formal_colbuf.py`` and ``formal_layer.py``; the list of proofs is ``verif/formal_plan.py``.
 
 ``props`` selects the properties asserted (all by default), so that a broken variant of a
 unit can be shown to fail each one on its own (``tests/verif/test_formal.py``).
@@ -15,14 +16,12 @@ from __future__ import annotations
 from amaranth.hdl import Assert, Assume, Cover, Module, ResetSignal, Signal, unsigned
 from amaranth.lib import wiring
 
-from hw.haar import HaarInverse
 from hw.lib.fifo import CreditFIFO, two_entry_fifo
 from hw.requant import Requantizer
 
 from .formal_props import PROPERTIES, counter, run_length, stream_rules
 
-__all__ = ["PROPERTIES", "CreditFIFOCheck", "HaarInverseCheck", "RequantizerCheck",
-           "TwoEntryCheck", "stream_rules"]
+__all__ = ["PROPERTIES", "CreditFIFOCheck", "RequantizerCheck", "TwoEntryCheck", "stream_rules"]
 
 
 class CreditFIFOCheck(wiring.Component):
@@ -164,40 +163,4 @@ class RequantizerCheck(wiring.Component):
         if "stable" in self.props:
             stream_rules(m, self.o.valid, self.o.ready, self.o.payload, Assert)
         m.d.comb += Cover(inside == cap)
-        return m
-
-
-class HaarInverseCheck(wiring.Component):
-    """:class:`hw.haar.HaarInverse`, one lane, one level, frames up to 4 x 4 (a 2 x 2 block
-    at a time). ``no_underflow`` here is "no more pixels out than coefficients in" (beats
-    outside a frame are dropped, never emitted); ``stable`` on the output.
-
-    Members
-    -------
-    i, o, width, height, error
-        As the unit's.
-    """
-
-    def __init__(self, *, props=("stable", "no_underflow"), unit=HaarInverse):
-        self.props = set(props)
-        self.unit = unit(lanes=1, max_width=4, max_height=4, levels=1)
-        super().__init__(self.unit.signature)
-
-    def elaborate(self, platform):
-        m = Module()
-        m.submodules.unit = u = self.unit
-        wiring.connect(m, wiring.flipped(self.i), u.i)
-        wiring.connect(m, u.o, wiring.flipped(self.o))
-        m.d.comb += [u.width.eq(self.width), u.height.eq(self.height),
-                     self.error.eq(u.error)]
-        m.d.comb += Assume(~ResetSignal())
-        stream_rules(m, self.i.valid, self.i.ready, self.i.payload, Assume)
-        took = self.i.valid & self.i.ready
-        out = self.o.valid & self.o.ready
-        surplus = counter(m, "surplus", 8, took, out)  # in minus out, as a signed count
-        if "no_underflow" in self.props:
-            m.d.comb += Assert(~surplus[-1], "no_underflow")
-        if "stable" in self.props:
-            stream_rules(m, self.o.valid, self.o.ready, self.o.payload, Assert)
-        m.d.comb += Cover(out)
         return m

@@ -11,6 +11,7 @@ import inspect
 from amaranth.hdl import Const
 
 from hw.haar import HaarForward, HaarInverse
+from hw.layer.colbuf import KeptColumnBuffer
 from hw.layer.config import ErrorCode
 from hw.layer.output import OutputStage
 from hw.layer.zerofill import ZeroFill
@@ -21,9 +22,10 @@ from hw.topk import TopK
 
 from .formal_layer import silence
 
-__all__ = ["FIFO_MUTANTS", "FORWARD_MUTANTS", "INVERSE_MUTANTS", "LAYER_MUTANTS",
-           "OUTPUT_MUTANTS", "REQUANT_MUTANTS", "SEQUENCER_MUTANTS", "SYSTOLIC_MUTANTS",
-           "TOPK_MUTANTS", "TWO_ENTRY_MUTANTS", "ZEROFILL_MUTANTS"]
+__all__ = ["COLBUF_MUTANTS", "FIFO_MUTANTS", "FORWARD_MUTANTS", "HAAR_ERROR_MUTANTS",
+           "INVERSE_MUTANTS", "LAYER_MUTANTS", "OUTPUT_MUTANTS", "REQUANT_MUTANTS",
+           "SEQUENCER_MUTANTS", "SYSTOLIC_MUTANTS", "TOPK_MUTANTS", "TWO_ENTRY_MUTANTS",
+           "ZEROFILL_MUTANTS"]
 
 
 def _mutant(base, name, override, domain="comb"):
@@ -83,8 +85,22 @@ INVERSE_MUTANTS = {
     # The output pixel follows the input coefficient: it changes while the pixel waits.
     "stable": _mutant(HaarInverse, "PixelFollowsInput",
                       lambda u: u.o.payload.data.eq(u.i.payload.data)),
+    # Ready whether or not a half of the block store is free: coefficients taken and lost.
+    "no_overflow": _mutant(HaarInverse, "ReadyAlways", lambda u: u.i.ready.eq(1)),
     # Valid with no block inside: pixels out of nothing.
     "no_underflow": _mutant(HaarInverse, "ValidAlways", lambda u: u.o.valid.eq(1)),
+    # No `last` marker: the frame's end is lost.
+    "count": _mutant(HaarInverse, "LastNever", lambda u: u.o.payload.last.eq(0)),
+    # The output never offered: the unit never drains.
+    "drains": _mutant(HaarInverse, "NeverValid", lambda u: u.o.valid.eq(0)),
+}
+
+#: (kind, property) -> a Haar unit whose sticky ``error`` never rises.
+HAAR_ERROR_MUTANTS = {
+    ("forward", "error"): _mutant(HaarForward, "ForwardErrorNever",
+                                  lambda u: u.error.eq(0)),
+    ("inverse", "error"): _mutant(HaarInverse, "InverseErrorNever",
+                                  lambda u: u.error.eq(0), "sync"),
 }
 
 #: property -> a HaarForward that breaks it.
@@ -137,6 +153,7 @@ OUTPUT_MUTANTS = {
     # Biases taken with both banks full: a third packet overwrites a frame's biases.
     "no_overflow": _mutant(OutputStage, "BiasReadyAlways", lambda u: u.bias.ready.eq(1)),
     "no_underflow": _mutant(OutputStage, "ValidAlways", lambda u: u.o.valid.eq(1)),
+    "drains": _mutant(OutputStage, "NeverValid", lambda u: u.o.valid.eq(0)),
 }
 
 
@@ -149,6 +166,33 @@ ZEROFILL_MUTANTS = {
     "no_underflow": _mutant(ZeroFill, "ValidAlways", lambda u: u.o.valid.eq(1), "sync"),
     "count": _mutant(ZeroFill, "LastNever", lambda u: u.o.payload.last.eq(0), "sync"),
     "drains": _mutant(ZeroFill, "NeverValid", lambda u: u.o.valid.eq(0), "sync"),
+}
+
+
+def _register(m, name):
+    """The signal ``name`` that the module ``m`` assigns at its top level in ``sync``
+    (``Module._statements``, Amaranth 0.5: a mutant reaches a local register of the unit)."""
+    for stmt in m._statements["sync"]:
+        lhs = getattr(stmt, "lhs", None)   # an assignment (a Switch has none)
+        if getattr(lhs, "name", None) == name:
+            return lhs
+    raise KeyError(name)
+
+
+#: property -> a KeptColumnBuffer that breaks it.
+COLBUF_MUTANTS = {
+    # The x payload follows the w payload: it changes while the beat waits.
+    "stable": _mutant(KeptColumnBuffer, "BeatFollowsWrite",
+                      lambda u: u.x.payload[0].eq(u.w.payload.data[0])),
+    # Ready in every cycle: w beats taken past the frame (and with both banks full).
+    "no_overflow": _mutant(KeptColumnBuffer, "WriteReadyAlways", lambda u: u.w.ready.eq(1)),
+    # Valid with nothing inside: x beats out of nothing.
+    "no_underflow": _mutant(KeptColumnBuffer, "ValidAlways", lambda u: u.x.valid.eq(1)),
+    # The frame's last tile registered as `tiles` instead of `tiles - 1`: one tile too many.
+    "count": _mutant(KeptColumnBuffer, "OneTileTooMany",
+                     lambda u, m: _register(m, "tiles1").eq(u.rd_cfg.payload.tiles), "sync"),
+    # The x beats never offered: the reads stay inside.
+    "drains": _mutant(KeptColumnBuffer, "NeverValid", lambda u: u.x.valid.eq(0)),
 }
 
 

@@ -6,9 +6,10 @@ pipelines' valid bits, the frame counters), so k-induction finds unreachable sta
 where they disagree and that persist while a reader stalls. Bounded model checking from the
 reset is used instead, to a depth past the states each property needs reached (``why``).
 
-``fast`` proofs (each well under a minute here, most under 30 s) run in ``make test`` with
-their mutants (``tests/verif/test_formal.py``); the others only in ``make formal`` (their
-mutants in ``make regress``).
+``fast`` proofs (each under a minute here) run in ``make test`` with their mutants
+(``tests/verif/test_formal.py``); the others, none at present (every proof is under a minute
+since :func:`verif.formal.prove` maps the memories to flip-flops), only in ``make formal``
+(their mutants in ``make regress``).
 """
 
 from __future__ import annotations
@@ -16,14 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .formal_checks import (
-    PROPERTIES,
-    CreditFIFOCheck,
-    HaarInverseCheck,
-    RequantizerCheck,
-    TwoEntryCheck,
-)
+from .formal_checks import PROPERTIES, CreditFIFOCheck, RequantizerCheck, TwoEntryCheck
+from .formal_colbuf import KeptColumnBufferCheck
 from .formal_forward import HaarForwardCheck
+from .formal_haar_error import HaarErrorCheck
+from .formal_inverse import HaarInverseCheck
 from .formal_layer import LayerCheck, SequencerCheck
 from .formal_output import OutputStageCheck
 from .formal_systolic import SystolicCheck
@@ -54,6 +52,21 @@ PROOFS = [
     Proof("haar_inverse", lambda props: HaarInverseCheck(props=props),
           ("stable", "no_underflow"), "bmc", 16,
           "a 2 x 2 frame in and its pixels out (the first output at step 11)"),
+    Proof("haar_inverse_frames", lambda props: HaarInverseCheck(props=props, framed=True),
+          ("stable", "no_underflow", "count"), "bmc", 26,
+          "two 2 x 2 frames in and their pixels out (the first frame's last at step 14)"),
+    Proof("haar_inverse_overflow", lambda props: HaarInverseCheck(props=props, framed=True),
+          ("no_overflow",), "bmc", 32, "24 coefficients inside with the output stalled (both "
+          "halves and the FIFO's 16 entries) by step 30, a 25th offered"),
+    Proof("haar_inverse_drains", lambda props: HaarInverseCheck(props=props, framed=True),
+          ("drains",), "bmc", 48, "frames taken until step 17, then the 31 cycles of the "
+          "bound (16 fail at step 41)"),
+    Proof("haar_inverse_error", lambda props: HaarErrorCheck("inverse", props=props),
+          ("error",), "bmc", 16, "a 2 x 2 frame opened and completed by step 7, markers and "
+          "stray beats before and after it"),
+    Proof("haar_forward_error", lambda props: HaarErrorCheck("forward", props=props),
+          ("error",), "bmc", 16, "a frame opened and completed by step 7, markers and stray "
+          "beats before and after it"),
     Proof("requantizer", lambda props: RequantizerCheck(props=props),
           ("stable", "no_overflow", "no_underflow"), "bmc", 20,
           "17 beats accepted with the output stalled overflow the 16-entry FIFO by cycle 18"),
@@ -65,8 +78,7 @@ PROOFS = [
           "a 2 x 2 frame in and its 4 coefficients out (the last at step 17)"),
     Proof("haar_forward_padded", lambda props: HaarForwardCheck(3, 2, props=props),
           ("stable", "no_overflow", "no_underflow", "count"), "bmc", 26,
-          "a 3 x 2 frame (padded to 4 x 2) in and its 8 coefficients out (the last at step 23)",
-          fast=False),
+          "a 3 x 2 frame (padded to 4 x 2) in and its 8 coefficients out (the last at step 23)"),
     Proof("haar_forward_drains", lambda props: HaarForwardCheck(props=props), ("drains",),
           "bmc", 28, "a frame in by step 12, then the 16 cycles of the bound (14 fail at step "
           "23)"),
@@ -74,8 +86,8 @@ PROOFS = [
           "bmc", 16, "two frames of 2 positions offered: the second's first beat waits for "
           "the first's outputs"),
     Proof("topk_frame", lambda props: TopKCheck(props=props), ("stable", "count", "drains"),
-          "bmc", 34, "a 2-position frame in, its bitmap word and columns out (step 29), the "
-          "30-cycle drain bound from its last beat", fast=False),
+          "bmc", 62, "two 2-position frames in, their bitmap words out (steps 29 and 61) with "
+          "their columns, the 30-cycle drain bound from a frame's last beat up to step 32"),
     Proof("systolic", lambda props: SystolicCheck(props=props),
           ("stable", "no_overflow", "no_underflow", "count"), "bmc", 22,
           "weights, 2 columns in and both results out (the last at step 19)"),
@@ -85,19 +97,28 @@ PROOFS = [
           ("error",), "bmc", 12, "two configurations taken and checked (4 cycles each), "
           "their errors visible"),
     Proof("sequencer_framing", lambda props: SequencerCheck("framing", props=props),
-          ("error", "stable"), "bmc", 12, "a configuration, its first pixel and parameter "
-          "beats out from step 5, a marker fault and its error 2 cycles on", fast=False),
+          ("error", "stable"), "bmc", 16, "a configuration, its first pixel and parameter "
+          "beats out from step 5, a marker fault and its error 2 cycles on, beats after it"),
     Proof("output_stage", lambda props: OutputStageCheck(props=props),
           ("stable", "no_overflow", "no_underflow"), "bmc", 22,
           "17 pixels taken with the output stalled overflow the requantizer's FIFO by step "
-          "21, a third bias packet is offered by step 4, the first pixel out at step 15",
-          fast=False),
+          "21, a third bias packet is offered by step 4, the first pixel out at step 15"),
+    Proof("output_stage_drains", lambda props: OutputStageCheck(props=props), ("drains",),
+          "bmc", 44, "pixels taken from step 5 and in the requantizer's pipeline by step 14 "
+          "(the first out at step 15), then the 30 cycles of the bound"),
     Proof("zerofill", lambda props: ZeroFillCheck(props=props),
           ("stable", "no_overflow", "no_underflow", "count"), "bmc", 16,
           "both banks' bitmaps taken and a third offered by step 3; a frame of 2 tiles of 4 "
           "positions out by step 13"),
     Proof("zerofill_drains", lambda props: ZeroFillCheck(props=props), ("drains",), "bmc", 44,
-          "two frames banked by step 3, then the 40 cycles of the bound", fast=False),
+          "two frames banked by step 3, then the 40 cycles of the bound"),
+    Proof("colbuf", lambda props: KeptColumnBufferCheck(props=props),
+          ("stable", "no_overflow", "no_underflow", "count"), "bmc", 20,
+          "a third frame offered with both banks full by step 6, 8 reads in flight by step 9, "
+          "the reader on the writer's heels at step 3, a 16-read frame released at step 17"),
+    Proof("colbuf_drains", lambda props: KeptColumnBufferCheck(props=props), ("drains",),
+          "bmc", 48, "both banks stored by step 6, then the 39 cycles of the bound (38 fail "
+          "at step 44)"),
     Proof("layer_config", lambda props: LayerCheck(props=props), ("error",), "bmc", 12,
           "two configurations through the whole layer, their errors visible"),
 ]

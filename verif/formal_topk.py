@@ -109,5 +109,5 @@ class TopKCheck(wiring.Component):
         if "stable" in self.props:
             stream_rules(m, self.bitmap.valid, self.bitmap.ready, self.bitmap.payload, Assert)
             stream_rules(m, self.cols.valid, self.cols.ready, self.cols.payload, Assert)
-        m.d.comb += Cover(bm_took & (self.k == 1))
+        m.d.comb += [Cover(bm_took & (self.k == 1)), Cover(bm_took & (words == 1))]
         return m

@@ -6,21 +6,23 @@ regress``; ``make formal`` runs every proof)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from verif.formal import prove
-from verif.formal_checks import (
-    PROPERTIES,
-    CreditFIFOCheck,
-    HaarInverseCheck,
-    RequantizerCheck,
-    TwoEntryCheck,
-)
+from verif.formal_checks import PROPERTIES, CreditFIFOCheck, RequantizerCheck, TwoEntryCheck
+from verif.formal_colbuf import KeptColumnBufferCheck
 from verif.formal_forward import FORWARD_PROPERTIES, HaarForwardCheck
+from verif.formal_haar_error import HaarErrorCheck
+from verif.formal_inverse import INVERSE_PROPERTIES, HaarInverseCheck
 from verif.formal_layer import LayerCheck, SequencerCheck, small_layer
 from verif.formal_mutants import (
+    COLBUF_MUTANTS,
     FIFO_MUTANTS,
     FORWARD_MUTANTS,
+    HAAR_ERROR_MUTANTS,
     INVERSE_MUTANTS,
     LAYER_MUTANTS,
     OUTPUT_MUTANTS,
@@ -52,6 +54,21 @@ MUTANTS = {
                        PROPERTIES),
     "haar_inverse": (lambda p: HaarInverseCheck(props=(p,), unit=INVERSE_MUTANTS[p]),
                      ("stable", "no_underflow")),
+    "haar_inverse_frames": (lambda p: HaarInverseCheck(props=(p,), framed=True,
+                                                       unit=INVERSE_MUTANTS[p]),
+                            ("stable", "no_underflow", "count")),
+    "haar_inverse_overflow": (lambda p: HaarInverseCheck(props=(p,), framed=True,
+                                                         unit=INVERSE_MUTANTS[p]),
+                              ("no_overflow",)),
+    "haar_inverse_drains": (lambda p: HaarInverseCheck(props=(p,), framed=True,
+                                                       unit=INVERSE_MUTANTS[p]),
+                            ("drains",)),
+    "haar_inverse_error": (lambda p: HaarErrorCheck("inverse", props=(p,),
+                                                    unit=HAAR_ERROR_MUTANTS["inverse", p]),
+                           ("error",)),
+    "haar_forward_error": (lambda p: HaarErrorCheck("forward", props=(p,),
+                                                    unit=HAAR_ERROR_MUTANTS["forward", p]),
+                           ("error",)),
     "requantizer": (lambda p: RequantizerCheck(props=(p,), unit=REQUANT_MUTANTS[p]),
                     ("stable", "no_overflow", "no_underflow")),
     # The drain bound needs the deeper run of its own proof.
@@ -80,10 +97,16 @@ MUTANTS = {
                           ("error", "stable")),
     "output_stage": (lambda p: OutputStageCheck(props=(p,), unit=OUTPUT_MUTANTS[p]),
                      ("stable", "no_overflow", "no_underflow")),
+    "output_stage_drains": (lambda p: OutputStageCheck(props=(p,), unit=OUTPUT_MUTANTS[p]),
+                            ("drains",)),
     "zerofill": (lambda p: ZeroFillCheck(props=(p,), unit=ZEROFILL_MUTANTS[p]),
                  ("stable", "no_overflow", "no_underflow", "count")),
     "zerofill_drains": (lambda p: ZeroFillCheck(props=(p,), unit=ZEROFILL_MUTANTS[p]),
                         ("drains",)),
+    "colbuf": (lambda p: KeptColumnBufferCheck(props=(p,), unit=COLBUF_MUTANTS[p]),
+               ("stable", "no_overflow", "no_underflow", "count")),
+    "colbuf_drains": (lambda p: KeptColumnBufferCheck(props=(p,), unit=COLBUF_MUTANTS[p]),
+                      ("drains",)),
     "layer_config": (lambda p: LayerCheck(props=(p,), layer=LAYER_MUTANTS[p](small_layer())),
                      ("error",)),
 }
@@ -113,27 +136,25 @@ def test_every_proof_has_its_mutants():
         assert set(props) == set(_PLAN[name].props), name
 
 
-@pytest.mark.parametrize("check,depth", [(CreditFIFOCheck, 12), (RequantizerCheck, 20),
-                                         (TwoEntryCheck, 10), (HaarInverseCheck, 16),
-                                         (HaarForwardCheck, 26), (SystolicCheck, 22),
-                                         (OutputStageCheck, 22), (ZeroFillCheck, 16),
-                                         (LayerCheck, 12)])
-def test_cover_full(check, depth):
+@pytest.mark.parametrize("name,make,depth", [
+    ("credit_fifo", CreditFIFOCheck, 12), ("requantizer", RequantizerCheck, 20),
+    ("two_entry_fifo", TwoEntryCheck, 10), ("haar_inverse", HaarInverseCheck, 16),
+    ("haar_inverse_frames", lambda: HaarInverseCheck(framed=True), 32),
+    ("haar_forward_error", lambda: HaarErrorCheck("forward"), 16),
+    ("haar_inverse_error", lambda: HaarErrorCheck("inverse"), 16),
+    ("haar_forward", HaarForwardCheck, 26), ("systolic", SystolicCheck, 22),
+    ("output_stage", OutputStageCheck, 22), ("zerofill", ZeroFillCheck, 16),
+    ("colbuf", KeptColumnBufferCheck, 22), ("topk", TopKCheck, 62),
+    ("sequencer", SequencerCheck, 12), ("layer_config", LayerCheck, 12)])
+def test_cover_full(name, make, depth):
     """The environment's assumptions let the unit fill up (its ``Cover``: as many beats
-    inside as it holds; for the Haar units, the array and the output stage: a frame's last
-    beat out, the stage also its requantizer's FIFO full), so the proofs above are not
-    vacuous for want of traffic; for the layer: a refused configuration's K code shown."""
-    result = prove(f"{check.__name__}_cover", check(), mode="cover", depth=depth)
-    print(result.log)
-    assert result.passed, result.log
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("check,depth", [(TopKCheck, 34), (SequencerCheck, 12)])
-def test_cover_slow(check, depth):
-    """The same for the top-k selector (a frame's bitmap word taken) and the sequencer (a
-    refused configuration's K code shown)."""
-    result = prove(f"{check.__name__}_cover", check(), mode="cover", depth=depth)
+    inside as it holds; for the Haar units, the array, the output stage and the kept-column
+    buffer: a frame's last beat out, the stage also its requantizer's FIFO full, the buffer
+    both banks full and every credit in use), so the proofs above are not vacuous for want of
+    traffic; for the Haar units' error checks: a clean frame, then an error; for the top-k
+    selector: two frames' bitmap words taken; for the sequencer and the layer: a refused
+    configuration's K code shown. Every ``Cover`` of a check must be reached."""
+    result = prove(f"{name}_cover", make(), mode="cover", depth=depth)
     print(result.log)
     assert result.passed, result.log
 
@@ -141,4 +162,25 @@ def test_cover_slow(check, depth):
 def test_property_names():
     """Every check knows the properties it is asked for."""
     assert set(FORWARD_PROPERTIES) == {*PROPERTIES, "count"}
-    assert set(TOPK_PROPERTIES) == set(SYSTOLIC_PROPERTIES) == set(FORWARD_PROPERTIES)
+    assert (set(TOPK_PROPERTIES) == set(SYSTOLIC_PROPERTIES) == set(INVERSE_PROPERTIES)
+            == set(FORWARD_PROPERTIES))
+
+
+def test_timeout_kills_the_solver():
+    """A proof past its time limit ends as ``TIMEOUT`` and leaves no solver running (the
+    solver is SymbiYosys's grandchild: it would otherwise run on for as long as its depth
+    takes)."""
+    result = prove("timeout_check", OutputStageCheck(props=("stable",)), mode="bmc",
+                   depth=200, timeout=3)
+    assert result.status == "TIMEOUT", result.log
+    assert not result.passed
+    left = [p for p in Path("/proc").glob("[0-9]*")
+            if _cwd(p).startswith(str(result.workdir.parent))]
+    assert not left, left
+
+
+def _cwd(proc: Path) -> str:
+    try:
+        return os.readlink(proc / "cwd")
+    except OSError:  # gone, or not ours
+        return ""
