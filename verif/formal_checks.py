@@ -13,13 +13,13 @@ unit can be shown to fail each one on its own (``tests/verif/test_formal.py``).
 
 from __future__ import annotations
 
-from amaranth.hdl import Assert, Assume, Cover, Module, ResetSignal, Signal, unsigned
+from amaranth.hdl import Assume, Cover, Module, ResetSignal, Signal, unsigned
 from amaranth.lib import wiring
 
 from hw.lib.fifo import CreditFIFO, two_entry_fifo
 from hw.requant import Requantizer
 
-from .formal_props import PROPERTIES, counter, run_length, stream_rules
+from .formal_props import PROPERTIES, assert_chosen, counter, run_length, stream_rules
 
 __all__ = ["PROPERTIES", "CreditFIFOCheck", "RequantizerCheck", "TwoEntryCheck", "stream_rules"]
 
@@ -68,11 +68,7 @@ class CreditFIFOCheck(wiring.Component):
             "no_underflow": self.r_valid == (inside != 0),
             "drains": (quiet < d) | (inside == 0),
         }
-        for name, cond in checks.items():
-            if name in self.props:
-                m.d.comb += Assert(cond, name)
-        if "stable" in self.props:
-            stream_rules(m, self.r_valid, self.r_ready, self.r_data, Assert)
+        assert_chosen(m, self.props, checks, [(self.r_valid, self.r_ready, self.r_data)])
         m.d.comb += Cover(inside == d)
         return m
 
@@ -113,11 +109,7 @@ class TwoEntryCheck(wiring.Component):
             "no_underflow": ~self.o_valid | (inside != 0),
             "drains": (quiet < 2) | (inside == 0),
         }
-        for name, cond in checks.items():
-            if name in self.props:
-                m.d.comb += Assert(cond, name)
-        if "stable" in self.props:
-            stream_rules(m, self.o_valid, self.o_ready, self.o_data, Assert)
+        assert_chosen(m, self.props, checks, [(self.o_valid, self.o_ready, self.o_data)])
         m.d.comb += Cover(inside == 2)
         return m
 
@@ -157,10 +149,6 @@ class RequantizerCheck(wiring.Component):
             "no_underflow": ~self.o.valid | (inside != 0),
             "drains": (quiet < bound) | (inside == 0),
         }
-        for name, cond in checks.items():
-            if name in self.props:
-                m.d.comb += Assert(cond, name)
-        if "stable" in self.props:
-            stream_rules(m, self.o.valid, self.o.ready, self.o.payload, Assert)
+        assert_chosen(m, self.props, checks, [(self.o.valid, self.o.ready, self.o.payload)])
         m.d.comb += Cover(inside == cap)
         return m

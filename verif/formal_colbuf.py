@@ -5,20 +5,20 @@ the ``take`` of that FIFO)."""
 
 from __future__ import annotations
 
-from amaranth.hdl import Assert, Assume, Cat, Cover, Module, Mux, Signal
+from amaranth.hdl import Assume, Cat, Cover, Module, Mux, Signal
 from amaranth.lib import wiring
 
 from hw.layer.colbuf import KeptColumnBuffer
 from hw.lib.memory import BankedMemory
 
 from .formal_props import (
+    assert_chosen,
     counter,
     environment,
     free_constant,
     input_members,
     open_submodule,
     run_length,
-    stream_rules,
 )
 
 __all__ = ["COLBUF_DRAIN_BOUND", "COLBUF_FIFO_DEPTH", "COLBUF_MAX_TILES", "COLBUF_PARAMS",
@@ -173,11 +173,7 @@ class KeptColumnBufferCheck(wiring.Component):
             "drains": ((quiet < COLBUF_DRAIN_BOUND)
                        | ((held == 0) & (inflight == 0) & ~u.x.valid)),
         }
-        for name, cond in checks.items():
-            if name in self.props:
-                m.d.comb += Assert(cond, name)
-        if "stable" in self.props:
-            stream_rules(m, u.x.valid, u.x.ready, u.x.payload, Assert)
+        assert_chosen(m, self.props, checks, [(u.x.valid, u.x.ready, u.x.payload)])
         largest = (k == max_k) & (tiles == COLBUF_MAX_TILES) & (t == groups_max * _RATIO)
         m.d.comb += [
             # Both banks full, two columns each.

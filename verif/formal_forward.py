@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Assert, Assume, Cover, Module, ResetSignal, Signal
+from amaranth.hdl import Assume, Cover, Module, ResetSignal, Signal
 from amaranth.lib import wiring
 
 from hw.haar import HaarForward
 
-from .formal_props import PROPERTIES, counter, elaborated, run_length, stream_rules
+from .formal_props import (
+    PROPERTIES,
+    assert_chosen,
+    counter,
+    elaborated,
+    frame_position,
+    run_length,
+    stream_rules,
+    well_formed_frames,
+)
 
 __all__ = ["FORWARD_PROPERTIES", "HaarForwardCheck"]
 
@@ -53,20 +62,11 @@ class HaarForwardCheck(wiring.Component):
                      Assume(self.height == self.h)]
         stream_rules(m, self.i.valid, self.i.ready, self.i.payload, Assume)
         n_in, n_out = self.w * self.h, self.n_out
-        took = self.i.valid & self.i.ready
         out = self.o.valid & self.o.ready
         # The position of the next pixel in its frame, the frames begun, the beats out.
-        pin = Signal(range(n_in), name="pin")
-        with m.If(took):
-            m.d.sync += pin.eq(0 if n_in == 1 else (pin + 1) % n_in)
-        with m.If(self.i.valid):
-            m.d.comb += [Assume(self.i.payload.first == (pin == 0)),
-                         Assume(self.i.payload.last == (pin == n_in - 1))]
-        frames = counter(m, "frames", 8, took & (pin == 0))
+        pin, frames = well_formed_frames(m, self.i, n_in)
         produced = counter(m, "produced", 8, out)
-        pout = Signal(range(n_out), name="pout")
-        with m.If(out):
-            m.d.sync += pout.eq((pout + 1) % n_out)
+        pout = frame_position(m, out, n_out, "pout")
         fifo, llfifo = mu.submodules.fifo, mu.submodules.llfifo
         quiet = Signal(range(self.bound + 2), name="quiet")
         m.d.sync += quiet.eq(run_length(self.o.ready & ~self.i.valid & (pin == 0), quiet,
@@ -77,10 +77,6 @@ class HaarForwardCheck(wiring.Component):
             "count": ~self.o.valid | (self.o.payload.last == (pout == n_out - 1)),
             "drains": (quiet < self.bound) | ((produced == frames * n_out) & ~self.o.valid),
         }
-        for name, cond in checks.items():
-            if name in self.props:
-                m.d.comb += Assert(cond, name)
-        if "stable" in self.props:
-            stream_rules(m, self.o.valid, self.o.ready, self.o.payload, Assert)
+        assert_chosen(m, self.props, checks, [(self.o.valid, self.o.ready, self.o.payload)])
         m.d.comb += Cover(out & self.o.payload.last)
         return m

@@ -7,7 +7,17 @@ from amaranth.lib import wiring
 
 from hw.haar import HaarInverse
 
-from .formal_props import PROPERTIES, counter, environment, input_members, run_length, stream_rules
+from .formal_props import (
+    PROPERTIES,
+    assert_chosen,
+    counter,
+    environment,
+    frame_position,
+    input_members,
+    run_length,
+    stream_rules,
+    well_formed_frames,
+)
 
 __all__ = ["INVERSE_CAPACITY", "INVERSE_DRAIN_BOUND", "INVERSE_PROPERTIES", "HaarInverseCheck"]
 
@@ -24,8 +34,8 @@ INVERSE_CAPACITY = 2 * 4 + 16
 #: Cycles of ``o.ready`` without a coefficient offered, after which every pixel of the frames
 #: taken is out: a block's 4 pixels issued one a cycle, the 5 pipeline registers, the FIFO
 #: entry and its output, for each of the two blocks the store may hold (the first's pixels
-#: leave while the second's are issued), and the FIFO's 16 entries ahead of them. 9 cycles
-#: fail from one frame (the 4 pixels, the pipeline).
+#: leave while the second's are issued), and the FIFO's 16 entries ahead of them (16 cycles
+#: fail at step 41 of the depth-48 proof).
 INVERSE_DRAIN_BOUND = 4 + 4 + 5 + 2 + 16
 
 
@@ -81,17 +91,9 @@ class HaarInverseCheck(wiring.Component):
 
         n = self.w * self.h
         m.d.comb += [Assume(u.width == self.w), Assume(u.height == self.h)]
-        pin = Signal(range(n), name="pin")
-        with m.If(took):
-            m.d.sync += pin.eq((pin + 1) % n)
-        with m.If(u.i.valid):
-            m.d.comb += [Assume(u.i.payload.first == (pin == 0)),
-                         Assume(u.i.payload.last == (pin == n - 1))]
-        frames = counter(m, "frames", 8, took & (pin == 0))
+        pin, frames = well_formed_frames(m, u.i, n)
         produced = counter(m, "produced", 8, out)
-        pout = Signal(range(n), name="pout")
-        with m.If(out):
-            m.d.sync += pout.eq((pout + 1) % n)
+        pout = frame_position(m, out, n, "pout")
         quiet = Signal(range(self.bound + 2), name="quiet")
         m.d.sync += quiet.eq(run_length(u.o.ready & ~u.i.valid & (pin == 0), quiet,
                                         self.bound + 1))
@@ -101,10 +103,6 @@ class HaarInverseCheck(wiring.Component):
             "count": ~u.o.valid | (u.o.payload.last == (pout == n - 1)),
             "drains": (quiet < self.bound) | ((produced == frames * n) & ~u.o.valid),
         }
-        for name, cond in checks.items():
-            if name in self.props:
-                m.d.comb += Assert(cond, name)
-        if "stable" in self.props:
-            stream_rules(m, u.o.valid, u.o.ready, u.o.payload, Assert)
+        assert_chosen(m, self.props, checks, [(u.o.valid, u.o.ready, u.o.payload)])
         m.d.comb += [Cover(out & u.o.payload.last), Cover(surplus == INVERSE_CAPACITY)]
         return m

@@ -10,16 +10,21 @@ from amaranth.lib import wiring
 
 from hw.layer import WccLayer
 from hw.layer.config import ErrorCode
+from hw.layer.sequencer import DEPTH
 
 from .formal_props import counter, drive_inputs, elaborated, input_members, stream_rules
 
-__all__ = ["LAYER_PARAMS", "LayerCheck", "SequencerCheck", "expected_code", "silence",
-           "small_layer"]
+__all__ = ["LAYER_INTAKE", "LAYER_PARAMS", "LayerCheck", "SequencerCheck", "expected_code",
+           "silence", "small_layer"]
 
 #: The smallest layer: 2 lanes, a 2 x 2 array, one sub-tile, 2 channels each way, frames
 #: up to 2 x 2, one Haar level, 1-bit score mantissa (a few codes), one bin a scan cycle.
 LAYER_PARAMS = dict(lanes=2, rows=2, cols=2, subtiles=1, max_c_in=2, max_c_out=2,
                     max_width=2, max_height=2, levels=1, mant_bits=1, bins_per_cycle=1)
+
+#: Configurations the layer takes while no frame moves: ``DEPTH`` in the sequencer's
+#: descriptor FIFOs and one decided in its intake, waiting for room.
+LAYER_INTAKE = DEPTH + 1
 
 _BLOCKS = ("seq", "forward", "coef_rq", "topk", "colbuf", "array", "acc_rq", "zerofill",
            "inverse", "output")
@@ -180,10 +185,16 @@ class SequencerCheck(wiring.Component):
 
 
 class LayerCheck(wiring.Component):
-    """The smallest :class:`hw.layer.WccLayer` (:data:`LAYER_PARAMS`): configurations free
-    (at most ``frames`` taken), pixels and parameters idle; ``error``/``error_code`` at the
-    layer's top rise exactly 4 cycles after a refused configuration (codes 1 to 5), never for
-    a valid one, whatever the other stages do; ``o`` is never valid (no frame ran).
+    """The smallest :class:`hw.layer.WccLayer` (:data:`LAYER_PARAMS`), pixels and parameters
+    idle, so that no frame runs; ``o`` is never valid. Two environments, by property:
+
+    * ``error``: configurations free (at most ``frames`` taken); ``error``/``error_code`` at
+      the layer's top rise exactly 4 cycles after a refused configuration (codes 1 to 5),
+      never for a valid one, whatever the other stages do;
+    * ``no_overflow``: every configuration a valid frame (2 x 2, 2 channels each way, k free
+      up to 4), offered back to back: the layer takes at most :data:`LAYER_INTAKE` of them
+      while no frame moves (the sequencer's descriptor FIFOs, ``DEPTH`` frames each, and
+      the one decided and waiting for room), the rest wait on ``cfg.ready``.
 
     Members
     -------
@@ -191,6 +202,8 @@ class LayerCheck(wiring.Component):
     """
 
     def __init__(self, *, props=("error",), layer=None, frames: int = 2):
+        if set(props) - {"error", "no_overflow"} or len(set(props)) != 1:
+            raise ValueError(f"props must be ('error',) or ('no_overflow',), got {props!r}")
         self.props, self.frames = set(props), frames
         self.layer = layer or small_layer()
         super().__init__(input_members(self.layer))
@@ -205,5 +218,12 @@ class LayerCheck(wiring.Component):
         if "error" in self.props:
             _config_error(m, u.cfg, u.error, u.error_code, u, self.frames)
             m.d.comb += Assert(~u.o.valid, "error")
-        m.d.comb += Cover(u.error & (u.error_code == ErrorCode.K))
+            m.d.comb += Cover(u.error & (u.error_code == ErrorCode.K))
+            return m
+        c = u.cfg.payload
+        m.d.comb += Assume((c.c_in == 2) & (c.c_out == 2) & (c.height == 2) & (c.width == 2)
+                           & (c.k <= 4))
+        taken = counter(m, "cfg_taken", 4, u.cfg.valid & u.cfg.ready)
+        m.d.comb += [Assert((taken <= LAYER_INTAKE) & ~u.o.valid, "no_overflow"),
+                     Cover(taken == LAYER_INTAKE)]
         return m

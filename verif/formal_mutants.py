@@ -230,5 +230,12 @@ def _layer_error_never(layer):
     return cls(**layer._params)
 
 
+def _layer_cfg_ready_always(layer):
+    """The layer's ``cfg.ready`` tied high: configurations taken with the sequencer full."""
+    silence(layer)
+    cls = _mutant(type(layer), "LayerCfgReadyAlways", lambda u: u.cfg.ready.eq(1))
+    return cls(**layer._params)
+
+
 #: property -> a factory ``layer -> WccLayer`` that breaks it.
-LAYER_MUTANTS = {"error": _layer_error_never}
+LAYER_MUTANTS = {"error": _layer_error_never, "no_overflow": _layer_cfg_ready_always}

@@ -3,7 +3,7 @@ biases' two banks, the requantizer behind it and the crop of the padding, from i
 
 from __future__ import annotations
 
-from amaranth.hdl import Assert, Assume, Cover, Module, Signal
+from amaranth.hdl import Assume, Cover, Module, Signal
 from amaranth.lib import wiring
 
 from hw.layer.output import OutputStage
@@ -11,11 +11,11 @@ from hw.requant import Requantizer
 
 from .formal_props import (
     PROPERTIES,
+    assert_chosen,
     counter,
     environment,
     input_members,
     run_length,
-    stream_rules,
 )
 
 __all__ = ["OUTPUT_DRAIN_BOUND", "OUTPUT_PARAMS", "OutputStageCheck"]
@@ -84,11 +84,7 @@ class OutputStageCheck(wiring.Component):
             "no_underflow": (~u.o.valid | (inside != 0)) & (~took | (banked != 0)),
             "drains": (quiet < OUTPUT_DRAIN_BOUND) | (inside == 0),
         }
-        for name, cond in checks.items():
-            if name in self.props:
-                m.d.comb += Assert(cond, name)
-        if "stable" in self.props:
-            stream_rules(m, u.o.valid, u.o.ready, u.o.payload, Assert)
+        assert_chosen(m, self.props, checks, [(u.o.valid, u.o.ready, u.o.payload)])
         m.d.comb += [Cover(out & u.o.payload.last),
                      Cover(inside == Requantizer.fifo_depth)]
         return m

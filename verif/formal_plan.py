@@ -88,6 +88,13 @@ PROOFS = [
     Proof("topk_frame", lambda props: TopKCheck(props=props), ("stable", "count", "drains"),
           "bmc", 62, "two 2-position frames in, their bitmap words out (steps 29 and 61) with "
           "their columns, the 30-cycle drain bound from a frame's last beat up to step 32"),
+    Proof("topk_groups", lambda props: TopKCheck(groups=2, props=props, bound=34),
+          ("stable", "no_overflow", "no_underflow", "count"), "bmc", 40,
+          "a frame of 2 positions in 2 groups (the score memory's read-modify-write) in, its "
+          "columns and bitmap word out (step 34), the next frame's beats held off"),
+    Proof("topk_groups_drains", lambda props: TopKCheck(groups=2, props=props, bound=34),
+          ("drains",), "bmc", 46, "a frame in, then the 34 cycles of the bound (32 fail at "
+          "step 36)"),
     Proof("systolic", lambda props: SystolicCheck(props=props),
           ("stable", "no_overflow", "no_underflow", "count"), "bmc", 22,
           "weights, 2 columns in and both results out (the last at step 19)"),
@@ -121,4 +128,7 @@ PROOFS = [
           "at step 44)"),
     Proof("layer_config", lambda props: LayerCheck(props=props), ("error",), "bmc", 12,
           "two configurations through the whole layer, their errors visible"),
+    Proof("layer_intake", lambda props: LayerCheck(props=props), ("no_overflow",), "bmc", 24,
+          "valid configurations back to back: the fifth taken at step 17, a sixth offered "
+          "and refused room until the depth"),
 ]

@@ -21,12 +21,12 @@ check can assert on their write-when-full and read-when-empty conditions.
 
 from __future__ import annotations
 
-from amaranth.hdl import Assume, Elaboratable, Mux, ResetSignal, Signal, Value
+from amaranth.hdl import Assert, Assume, Elaboratable, Mux, ResetSignal, Signal, Value
 from amaranth.lib import wiring
 
-__all__ = ["PROPERTIES", "counter", "drive_inputs", "elaborated", "environment",
-           "free_constant", "input_members", "open_submodule", "replace_submodule",
-           "run_length", "stream_rules"]
+__all__ = ["PROPERTIES", "assert_chosen", "counter", "drive_inputs", "elaborated", "environment",
+           "frame_position", "free_constant", "input_members", "open_submodule",
+           "replace_submodule", "run_length", "stream_rules", "well_formed_frames"]
 
 PROPERTIES = ("stable", "no_overflow", "no_underflow", "drains")
 
@@ -42,6 +42,18 @@ def stream_rules(m, valid, ready, payload, stmt):
         m.d.comb += stmt(valid & (payload == prev))
 
 
+def assert_chosen(m, props, checks, outputs=()):
+    """Assert the entries of ``checks`` (property name -> condition) that ``props`` names,
+    and, when ``props`` names ``stable``, the stream rule on each of ``outputs`` (``(valid,
+    ready, payload)`` triples)."""
+    for name, cond in checks.items():
+        if name in props:
+            m.d.comb += Assert(cond, name)
+    if "stable" in props:
+        for valid, ready, payload in outputs:
+            stream_rules(m, valid, ready, payload, Assert)
+
+
 def run_length(cond, count, top):
     """The next value of a count of consecutive cycles with ``cond`` (saturating at
     ``top``)."""
@@ -53,6 +65,27 @@ def counter(m, name, width, inc, dec=0):
     c = Signal(width, name=name)
     m.d.sync += c.eq(c + inc - dec)
     return c
+
+
+def frame_position(m, step, n, name):
+    """The position of the next beat in its frame of ``n`` beats (a register named ``name``),
+    stepped by ``step``."""
+    pos = Signal(range(n), name=name)
+    with m.If(step):
+        m.d.sync += pos.eq(0 if n == 1 else (pos + 1) % n)
+    return pos
+
+
+def well_formed_frames(m, port, n):
+    """Assume the beats of stream ``port`` (``first``/``last`` in its payload) come in frames
+    of ``n`` beats, ``first`` exactly on a frame's first and ``last`` exactly on its
+    ``n``-th. Returns the position of the next beat and the count of frames begun."""
+    took = port.valid & port.ready
+    pin = frame_position(m, took, n, "pin")
+    with m.If(port.valid):
+        m.d.comb += [Assume(port.payload.first == (pin == 0)),
+                     Assume(port.payload.last == (pin == n - 1))]
+    return pin, counter(m, "frames", 8, took & (pin == 0))
 
 
 def elaborated(unit, platform=None):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Assert, Assume, Cover, Module, Mux, ResetSignal, Signal
+from amaranth.hdl import Assume, Cover, Module, Mux, ResetSignal, Signal
 from amaranth.lib import wiring
 
 from hw.systolic import SystolicArray
 
 from .formal_props import (
     PROPERTIES,
+    assert_chosen,
     counter,
     elaborated,
     run_length,
@@ -96,10 +97,6 @@ class SystolicCheck(wiring.Component):
                                       & (self.y.payload.tile_last == (py % k == k - 1))),
             "drains": (quiet < self.bound) | ((results == layers * n_y) & ~self.busy),
         }
-        for name, cond in checks.items():
-            if name in self.props:
-                m.d.comb += Assert(cond, name)
-        if "stable" in self.props:
-            stream_rules(m, self.y.valid, self.y.ready, self.y.payload, Assert)
+        assert_chosen(m, self.props, checks, [(self.y.valid, self.y.ready, self.y.payload)])
         m.d.comb += Cover(y_took & self.y.payload.last)
         return m

@@ -4,18 +4,18 @@ positions per tile, from its ports."""
 
 from __future__ import annotations
 
-from amaranth.hdl import Assert, Assume, Cover, Module, Mux, Signal, signed
+from amaranth.hdl import Assume, Cover, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 
 from hw.layer.zerofill import ZeroFill
 
 from .formal_props import (
+    assert_chosen,
     counter,
     environment,
     free_constant,
     input_members,
     run_length,
-    stream_rules,
 )
 
 __all__ = ["ZEROFILL_DRAIN_BOUND", "ZEROFILL_PARAMS", "ZEROFILL_PROPERTIES", "ZeroFillCheck"]
@@ -99,11 +99,7 @@ class ZeroFillCheck(wiring.Component):
                                    & (u.o.payload.last == (pos == c.n - 1))),
             "drains": (quiet < ZEROFILL_DRAIN_BOUND) | (pend == 0),
         }
-        for name, cond in checks.items():
-            if name in self.props:
-                m.d.comb += Assert(cond, name)
-        if "stable" in self.props:
-            stream_rules(m, u.o.valid, u.o.ready, u.o.payload, Assert)
+        assert_chosen(m, self.props, checks, [(u.o.valid, u.o.ready, u.o.payload)])
         m.d.comb += [Cover(f_out & (c.tiles == 2) & (c.n == 4)), Cover(held == 2),
                      Cover(z_ahead == 4)]
         return m

@@ -85,6 +85,10 @@ MUTANTS = {
              ("no_overflow", "no_underflow")),
     "topk_frame": (lambda p: TopKCheck(props=(p,), unit=TOPK_MUTANTS[p]),
                    ("stable", "count", "drains")),
+    "topk_groups": (lambda p: TopKCheck(groups=2, props=(p,), bound=34, unit=TOPK_MUTANTS[p]),
+                    ("stable", "no_overflow", "no_underflow", "count")),
+    "topk_groups_drains": (lambda p: TopKCheck(groups=2, props=(p,), bound=34,
+                                               unit=TOPK_MUTANTS[p]), ("drains",)),
     "systolic": (lambda p: SystolicCheck(props=(p,), unit=SYSTOLIC_MUTANTS[p]),
                  ("stable", "no_overflow", "no_underflow", "count")),
     "systolic_drains": (lambda p: SystolicCheck(props=(p,), unit=SYSTOLIC_MUTANTS[p]),
@@ -109,6 +113,8 @@ MUTANTS = {
                       ("drains",)),
     "layer_config": (lambda p: LayerCheck(props=(p,), layer=LAYER_MUTANTS[p](small_layer())),
                      ("error",)),
+    "layer_intake": (lambda p: LayerCheck(props=(p,), layer=LAYER_MUTANTS[p](small_layer())),
+                     ("no_overflow",)),
 }
 
 
@@ -145,7 +151,9 @@ def test_every_proof_has_its_mutants():
     ("haar_forward", HaarForwardCheck, 26), ("systolic", SystolicCheck, 22),
     ("output_stage", OutputStageCheck, 22), ("zerofill", ZeroFillCheck, 16),
     ("colbuf", KeptColumnBufferCheck, 22), ("topk", TopKCheck, 62),
-    ("sequencer", SequencerCheck, 12), ("layer_config", LayerCheck, 12)])
+    ("topk_groups", lambda: TopKCheck(groups=2), 72),
+    ("sequencer", SequencerCheck, 12), ("layer_config", LayerCheck, 12),
+    ("layer_intake", lambda: LayerCheck(props=("no_overflow",)), 20)])
 def test_cover_full(name, make, depth):
     """The environment's assumptions let the unit fill up (its ``Cover``: as many beats
     inside as it holds; for the Haar units, the array, the output stage and the kept-column
