@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 
-from amaranth.hdl import Const
+from amaranth.hdl import Const, Elaboratable
 
 from hw.haar import HaarForward, HaarInverse
 from hw.layer.colbuf import KeptColumnBuffer
@@ -24,8 +24,8 @@ from .formal_layer import silence
 
 __all__ = ["COLBUF_MUTANTS", "FIFO_MUTANTS", "FORWARD_MUTANTS", "HAAR_ERROR_MUTANTS",
            "INVERSE_MUTANTS", "LAYER_MUTANTS", "OUTPUT_MUTANTS", "REQUANT_MUTANTS",
-           "SEQUENCER_MUTANTS", "SYSTOLIC_MUTANTS", "TOPK_MUTANTS", "TWO_ENTRY_MUTANTS",
-           "ZEROFILL_MUTANTS"]
+           "SEQUENCER_MUTANTS", "SYSTOLIC_MUTANTS", "TOPK_MUTANTS", "TOPK_RESET_MUTANTS",
+           "TWO_ENTRY_MUTANTS", "ZEROFILL_MUTANTS"]
 
 
 def _mutant(base, name, override, domain="comb"):
@@ -119,6 +119,42 @@ FORWARD_MUTANTS = {
     "drains": _mutant(HaarForward, "NeverValid", lambda u: u.o.valid.eq(0), "sync"),
 }
 
+def _register(m, name):
+    """The signal ``name`` that the module ``m`` assigns at its top level in ``sync``
+    (``Module._statements``, Amaranth 0.5: a mutant reaches a local register of the unit)."""
+    for stmt in m._statements["sync"]:
+        lhs = getattr(stmt, "lhs", None)   # an assignment (a Switch has none)
+        if getattr(lhs, "name", None) == name:
+            return lhs
+    raise KeyError(name)
+
+
+class _NoWipe(Elaboratable):
+    """A code histogram whose ``dirty`` flag never rises: no wipe after a reset."""
+
+    def __init__(self, sub):
+        self.sub = sub
+
+    def __getattr__(self, name):
+        return getattr(self.sub, name)
+
+    def elaborate(self, platform):
+        m = self.sub.elaborate(platform)
+        m.d.sync += _register(m, "dirty").eq(0)
+        return m
+
+
+class TopKNoWipe(TopK):
+    """A TopK whose histogram keeps the counts of a frame cut by a reset."""
+
+    def elaborate(self, platform):
+        m = super().elaborate(platform)
+        sub, src_loc = m._named_submodules["hist"]
+        sub._MustUse__silence = True
+        m._named_submodules["hist"] = (_NoWipe(sub), src_loc)
+        return m
+
+
 #: property -> a TopK that breaks it.
 TOPK_MUTANTS = {
     "stable": _mutant(TopK, "ColumnFollowsInput",
@@ -131,6 +167,11 @@ TOPK_MUTANTS = {
     # The bitmap never offered: the frame never ends.
     "drains": _mutant(TopK, "BitmapNeverValid", lambda u: u.bitmap.valid.eq(0)),
 }
+
+#: property -> a TopK that breaks it when the reset is free: the stream properties' mutants
+#: above, and for ``count`` a histogram left unwiped by a reset in the middle of a frame.
+TOPK_RESET_MUTANTS = {**TOPK_MUTANTS, "count": TopKNoWipe}
+
 
 #: property -> a SystolicArray that breaks it.
 SYSTOLIC_MUTANTS = {
@@ -167,16 +208,6 @@ ZEROFILL_MUTANTS = {
     "count": _mutant(ZeroFill, "LastNever", lambda u: u.o.payload.last.eq(0), "sync"),
     "drains": _mutant(ZeroFill, "NeverValid", lambda u: u.o.valid.eq(0), "sync"),
 }
-
-
-def _register(m, name):
-    """The signal ``name`` that the module ``m`` assigns at its top level in ``sync``
-    (``Module._statements``, Amaranth 0.5: a mutant reaches a local register of the unit)."""
-    for stmt in m._statements["sync"]:
-        lhs = getattr(stmt, "lhs", None)   # an assignment (a Switch has none)
-        if getattr(lhs, "name", None) == name:
-            return lhs
-    raise KeyError(name)
 
 
 #: property -> a KeptColumnBuffer that breaks it.

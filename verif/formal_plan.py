@@ -95,6 +95,10 @@ PROOFS = [
     Proof("topk_groups_drains", lambda props: TopKCheck(groups=2, props=props, bound=34),
           ("drains",), "bmc", 46, "a frame in, then the 34 cycles of the bound (32 fail at "
           "step 36)"),
+    Proof("topk_reset", lambda props: TopKCheck(resets=True, props=props),
+          ("stable", "no_overflow", "no_underflow", "count"), "bmc", 50,
+          "a beat counted in the histogram, a reset, a whole frame's bitmap word out (a "
+          "histogram left unwiped fails at step 41)"),
     Proof("systolic", lambda props: SystolicCheck(props=props),
           ("stable", "no_overflow", "no_underflow", "count"), "bmc", 22,
           "weights, 2 columns in and both results out (the last at step 19)"),

@@ -42,6 +42,13 @@ class TopKCheck(wiring.Component):
     * ``drains``: with no partial frame in and both outputs always ready, every output of
       the frames in is out and ``busy`` is low within ``bound`` cycles.
 
+    With ``resets`` the reset is free (asserted in any cycle, for any number of cycles) and
+    the environment starts again from a frame's first beat after it, as a host does
+    (``docs/reliability.md``); the check's own counts restart with it, the memories (the
+    code histogram's counts among them) keep what they hold. The properties then say that
+    the frames after a reset in the middle of a frame are whole and right: ``count`` holds
+    only if the histogram's leftover counts are wiped before the next frame's.
+
     Members
     -------
     i, k, n, groups, bitmap, cols, busy
@@ -49,8 +56,9 @@ class TopKCheck(wiring.Component):
     """
 
     def __init__(self, n: int = 2, *, groups: int = 1, props=TOPK_PROPERTIES, unit=TopK,
-                 bound: int = 30):
+                 bound: int = 30, resets: bool = False):
         self.n_pos, self.g, self.props, self.bound = n, groups, set(props), bound
+        self.resets = resets
         self.unit = unit(1, max_groups=groups, max_n=n, mant_bits=1, bins_per_cycle=8,
                          coef_bits=2)
         super().__init__(self.unit.signature)
@@ -70,8 +78,9 @@ class TopKCheck(wiring.Component):
         m.d.comb += [u.k.eq(self.k), u.n.eq(self.n), u.groups.eq(self.groups),
                      self.busy.eq(u.busy)]
         g = self.g
-        m.d.comb += [Assume(~ResetSignal()), Assume(self.n == n), Assume(self.groups == g),
-                     Assume(self.k <= n)]
+        m.d.comb += [Assume(self.n == n), Assume(self.groups == g), Assume(self.k <= n)]
+        if not self.resets:
+            m.d.comb += Assume(~ResetSignal())
         free_constant(m, self.k, "k")
         stream_rules(m, self.i.valid, self.i.ready, self.i.payload, Assume)
         took = self.i.valid & self.i.ready
@@ -117,5 +126,15 @@ class TopKCheck(wiring.Component):
             (self.bitmap.valid, self.bitmap.ready, self.bitmap.payload),
             (self.cols.valid, self.cols.ready, self.cols.payload),
         ])
-        m.d.comb += [Cover(bm_took & (self.k == 1)), Cover(bm_took & (words == 1))]
+        if not self.resets:
+            m.d.comb += [Cover(bm_took & (self.k == 1)), Cover(bm_took & (words == 1))]
+            return m
+        # A bitmap word taken after a reset that came once a beat was in (its counts in the
+        # histogram): flags without a reset, which outlive it as the memory does.
+        beat_in, reset_after = Signal(reset_less=True), Signal(reset_less=True)
+        with m.If(took):
+            m.d.sync += beat_in.eq(1)
+        with m.If(ResetSignal() & beat_in):
+            m.d.sync += reset_after.eq(1)
+        m.d.comb += Cover(bm_took & reset_after & (self.k == 1))
         return m

@@ -30,6 +30,7 @@ from verif.formal_mutants import (
     SEQUENCER_MUTANTS,
     SYSTOLIC_MUTANTS,
     TOPK_MUTANTS,
+    TOPK_RESET_MUTANTS,
     TWO_ENTRY_MUTANTS,
     ZEROFILL_MUTANTS,
 )
@@ -89,6 +90,8 @@ MUTANTS = {
                     ("stable", "no_overflow", "no_underflow", "count")),
     "topk_groups_drains": (lambda p: TopKCheck(groups=2, props=(p,), bound=34,
                                                unit=TOPK_MUTANTS[p]), ("drains",)),
+    "topk_reset": (lambda p: TopKCheck(resets=True, props=(p,), unit=TOPK_RESET_MUTANTS[p]),
+                   ("stable", "no_overflow", "no_underflow", "count")),
     "systolic": (lambda p: SystolicCheck(props=(p,), unit=SYSTOLIC_MUTANTS[p]),
                  ("stable", "no_overflow", "no_underflow", "count")),
     "systolic_drains": (lambda p: SystolicCheck(props=(p,), unit=SYSTOLIC_MUTANTS[p]),
@@ -152,6 +155,7 @@ def test_every_proof_has_its_mutants():
     ("output_stage", OutputStageCheck, 22), ("zerofill", ZeroFillCheck, 16),
     ("colbuf", KeptColumnBufferCheck, 22), ("topk", TopKCheck, 62),
     ("topk_groups", lambda: TopKCheck(groups=2), 72),
+    ("topk_reset", lambda: TopKCheck(resets=True), 40),
     ("sequencer", SequencerCheck, 12), ("layer_config", LayerCheck, 12),
     ("layer_intake", lambda: LayerCheck(props=("no_overflow",)), 20)])
 def test_cover_full(name, make, depth):
