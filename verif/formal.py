@@ -151,12 +151,10 @@ def _kill_tree(pid: int) -> None:
     """SIGKILL ``pid`` and every process below it (found in ``/proc``, Linux; elsewhere
     ``pid`` alone)."""
     children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended meanwhile
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    for entry in Path("/proc").glob("[0-9]*"):
+        fields = _stat(entry.name)
+        if fields:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
     tree, todo = [], [pid]
     while todo:
         p = todo.pop()
@@ -169,15 +167,23 @@ def _kill_tree(pid: int) -> None:
             pass
     # SIGKILL is delivered asynchronously: return once they are all gone (or zombies).
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(p) for p in tree):
+    while time.monotonic() < deadline and any(_running(p) for p in tree):
         time.sleep(0.05)
 
 
-def _alive(pid: int) -> bool:
+def _running(pid: int) -> bool:
+    """``pid`` exists and is not a zombie."""
+    fields = _stat(pid)
+    return bool(fields) and fields[0] != "Z"
+
+
+def _stat(pid) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state, parent, ...); empty
+    when the process is gone."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return False
+        return []
 
 
 def main() -> int:

@@ -92,6 +92,12 @@ def _config_error(m, cfg, error, error_code, layer, frames):
     return took, code
 
 
+def _one_frame(c):
+    """Configuration ``c`` is the valid frame of the framing and intake checks: 2 channels
+    each way, 2 x 2 (padded N = 4), k up to N."""
+    return (c.c_in == 2) & (c.c_out == 2) & (c.height == 2) & (c.width == 2) & (c.k <= 4)
+
+
 class SequencerCheck(wiring.Component):
     """:class:`hw.layer.sequencer.FrameSequencer` of the smallest layer; ``error`` checked
     against its documented conditions.
@@ -143,8 +149,7 @@ class SequencerCheck(wiring.Component):
 
     def _framing(self, m, s):
         c = s.cfg.payload
-        m.d.comb += Assume(~s.cfg.valid | ((c.c_in == 2) & (c.c_out == 2) & (c.height == 2)
-                                           & (c.width == 2) & (c.k <= 4)))
+        m.d.comb += Assume(~s.cfg.valid | _one_frame(c))
         # The array is busy from the cycle after its first weight beat, and only then.
         w_took, busy_was = Signal(name="w_took"), Signal(name="busy_was")
         m.d.sync += [w_took.eq(s.w.valid & s.w.ready), busy_was.eq(s.arr_busy)]
@@ -220,9 +225,7 @@ class LayerCheck(wiring.Component):
             m.d.comb += Assert(~u.o.valid, "error")
             m.d.comb += Cover(u.error & (u.error_code == ErrorCode.K))
             return m
-        c = u.cfg.payload
-        m.d.comb += Assume((c.c_in == 2) & (c.c_out == 2) & (c.height == 2) & (c.width == 2)
-                           & (c.k <= 4))
+        m.d.comb += Assume(_one_frame(u.cfg.payload))
         taken = counter(m, "cfg_taken", 4, u.cfg.valid & u.cfg.ready)
         m.d.comb += [Assert((taken <= LAYER_INTAKE) & ~u.o.valid, "no_overflow"),
                      Cover(taken == LAYER_INTAKE)]

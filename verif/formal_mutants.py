@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 
-from amaranth.hdl import Const, Elaboratable
+from amaranth.hdl import Const
 
 from hw.haar import HaarForward, HaarInverse
 from hw.layer.colbuf import KeptColumnBuffer
@@ -21,6 +21,7 @@ from hw.systolic import SystolicArray
 from hw.topk import TopK
 
 from .formal_layer import silence
+from .formal_props import replace_submodule
 
 __all__ = ["COLBUF_MUTANTS", "FIFO_MUTANTS", "FORWARD_MUTANTS", "HAAR_ERROR_MUTANTS",
            "INVERSE_MUTANTS", "LAYER_MUTANTS", "OUTPUT_MUTANTS", "REQUANT_MUTANTS",
@@ -119,6 +120,7 @@ FORWARD_MUTANTS = {
     "drains": _mutant(HaarForward, "NeverValid", lambda u: u.o.valid.eq(0), "sync"),
 }
 
+
 def _register(m, name):
     """The signal ``name`` that the module ``m`` assigns at its top level in ``sync``
     (``Module._statements``, Amaranth 0.5: a mutant reaches a local register of the unit)."""
@@ -129,29 +131,13 @@ def _register(m, name):
     raise KeyError(name)
 
 
-class _NoWipe(Elaboratable):
-    """A code histogram whose ``dirty`` flag never rises: no wipe after a reset."""
-
-    def __init__(self, sub):
-        self.sub = sub
-
-    def __getattr__(self, name):
-        return getattr(self.sub, name)
-
-    def elaborate(self, platform):
-        m = self.sub.elaborate(platform)
-        m.d.sync += _register(m, "dirty").eq(0)
-        return m
-
-
 class TopKNoWipe(TopK):
-    """A TopK whose histogram keeps the counts of a frame cut by a reset."""
+    """A TopK whose code histogram's ``dirty`` flag never rises: the counts of a frame cut by
+    a reset are not wiped."""
 
     def elaborate(self, platform):
         m = super().elaborate(platform)
-        sub, src_loc = m._named_submodules["hist"]
-        sub._MustUse__silence = True
-        m._named_submodules["hist"] = (_NoWipe(sub), src_loc)
+        replace_submodule(m, "hist", lambda h, hm: _register(hm, "dirty").eq(0), "sync")
         return m
 
 

@@ -21,6 +21,8 @@ check can assert on their write-when-full and read-when-empty conditions.
 
 from __future__ import annotations
 
+import inspect
+
 from amaranth.hdl import Assert, Assume, Elaboratable, Mux, ResetSignal, Signal, Value
 from amaranth.lib import wiring
 
@@ -156,14 +158,18 @@ class _Overridden(Elaboratable):
 
     def elaborate(self, platform):
         m = self.sub.elaborate(platform)
-        m.d[self.domain] += self.override(self.sub)
+        takes_module = len(inspect.signature(self.override).parameters) == 2
+        m.d[self.domain] += self.override(self.sub, m) if takes_module else self.override(
+            self.sub)
         return m
 
 
 def replace_submodule(m, name, override, domain="comb"):
-    """Change submodule ``name`` of the elaborated module ``m``: ``override(sub)`` (the last
-    assignment wins) is added to its logic in ``domain``, the domain that drives the
+    """Change submodule ``name`` of the elaborated module ``m``: ``override(sub)`` (or
+    ``override(sub, module)``, to reach the submodule's local signals in its module) is
+    added to its logic in ``domain`` (the last assignment wins), the domain that drives the
     overridden signals. Uses ``Module._named_submodules`` (Amaranth 0.5): the public API
     has no way to replace a submodule once added."""
     sub, src_loc = m._named_submodules[name]
+    sub._MustUse__silence = True  # elaborated by the wrapper (no UnusedElaboratable)
     m._named_submodules[name] = (_Overridden(sub, override, domain), src_loc)
